@@ -1,0 +1,25 @@
+# kerasdl: `make run` and `make test` build .venv when needed, then do their job.
+PYTHON ?= python3
+BACKEND ?= jax
+PROFILE ?= full
+OUT ?= runs
+
+.PHONY: env run test lab doctor clean
+
+env:
+	@PYTHON=$(PYTHON) bash tools/setup_env.sh
+
+run: env  ## every chapter on $(BACKEND) with papermill, then a report in $(OUT)/
+	.venv/bin/kerasdl run chapters --backend $(BACKEND) --profile $(PROFILE) --out $(OUT)
+
+test: env  ## the whole suite once per backend (quick profile), with timings
+	@bash tools/test_matrix.sh
+
+lab: env  ## JupyterLab on the chapters; pick a kerasdl kernel to choose the backend
+	.venv/bin/jupyter lab --notebook-dir=.
+
+doctor: env
+	.venv/bin/kerasdl doctor
+
+clean:
+	rm -rf $(OUT)

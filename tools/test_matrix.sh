@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the whole test suite once per backend in the quick profile and prints
+# how long each part took. Extra arguments go to pytest (e.g. -k data).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+BACKENDS=${BACKENDS:-"jax torch tensorflow"}
+export KERASDL_PROFILE=quick TF_CPP_MIN_LOG_LEVEL=3 XLA_PYTHON_CLIENT_PREALLOCATE=false
+reports=$(mktemp -d)
+summary=()
+failed=0
+all_start=$(date +%s)
+
+for name in $BACKENDS; do
+    echo
+    echo "=== tests on $name ==="
+    start=$(date +%s)
+    KERAS_BACKEND=$name .venv/bin/python -m pytest -q --junitxml="$reports/$name.xml" "$@"
+    status=$?
+    seconds=$(( $(date +%s) - start ))
+    [ "$status" = 0 ] || failed=1
+    summary+=("$name|$status|$seconds")
+done
+
+echo
+echo "=== test timings ==="
+.venv/bin/python - "$reports" "${summary[@]}" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+folder, rows = sys.argv[1], sys.argv[2:]
+totals = {"passed": 0, "failed": 0, "skipped": 0}
+for row in rows:
+    name, status, seconds = row.split("|")
+    try:
+        suite = ET.parse(f"{folder}/{name}.xml").getroot().find("testsuite")
+        tests, fails = int(suite.get("tests")), int(suite.get("failures")) + int(suite.get("errors"))
+        skipped = int(suite.get("skipped"))
+    except (OSError, ET.ParseError, AttributeError):
+        tests, fails, skipped = 0, 1, 0
+    totals["passed"] += tests - fails - skipped
+    totals["failed"] += fails
+    totals["skipped"] += skipped
+    verdict = "ok" if status == "0" else f"FAILED (pytest exit {status})"
+    print(f"{name:<11} {int(seconds):>5} s  {tests - fails - skipped:>4} passed  {fails:>3} failed  {skipped:>3} skipped  {verdict}")
+print(f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+PY
+echo "all backends: $(( $(date +%s) - all_start )) s"
+rm -rf "$reports"
+exit $failed
