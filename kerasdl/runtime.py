@@ -1,0 +1,159 @@
+"""Versions, devices, seeding and the run profile for the active backend.
+
+Run ``python -m kerasdl.runtime`` for a report, ``--json`` for a machine-readable one.
+"""
+
+import importlib.metadata
+import json
+import os
+import platform
+import sys
+
+from kerasdl import backend
+from kerasdl.errors import KerasdlError
+
+PROFILES = ("quick", "full")
+
+# Distribution names to try for each package (the first one installed wins).
+_DISTRIBUTIONS = {
+    "keras": ["keras"],
+    "numpy": ["numpy"],
+    "jax": ["jax"],
+    "jaxlib": ["jaxlib"],
+    "torch": ["torch"],
+    "tensorflow": ["tensorflow", "tensorflow-cpu", "tensorflow-macos"],
+}
+
+
+def profile():
+    """Return the run profile from $KERASDL_PROFILE: "quick" (tests) or "full" (default)."""
+    value = os.environ.get("KERASDL_PROFILE", "full").strip().lower() or "full"
+    if value not in PROFILES:
+        raise KerasdlError(
+            f"KERASDL_PROFILE={value!r} is not a profile: use 'quick' or 'full'"
+        )
+    return value
+
+
+def versions():
+    """Return {package: version or None} for Python, keras, NumPy and each framework, without importing them."""
+    found = {"python": platform.python_version()}
+    for package, names in _DISTRIBUTIONS.items():
+        found[package] = None
+        for name in names:
+            try:
+                found[package] = importlib.metadata.version(name)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
+    return found
+
+
+def devices(name=None):
+    """Return [(kind, description), ...] for the devices framework `name` (default: active backend) sees.
+
+    This imports the framework itself. Backend branches belong here (and in
+    kerasdl.autodiff) and nowhere else in the kit.
+    """
+    name = backend.normalize(name or backend.check())
+    if name == "jax":
+        import jax
+
+        return [(d.platform.upper(), getattr(d, "device_kind", str(d))) for d in jax.devices()]
+    if name == "torch":
+        import torch
+
+        found = [("CPU", platform.processor() or platform.machine())]
+        for i in range(torch.cuda.device_count()):
+            found.append(("GPU", torch.cuda.get_device_name(i)))
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            found.append(("MPS", "Apple Metal"))
+        return found
+    import tensorflow as tf
+
+    found = []
+    for device in tf.config.list_physical_devices():
+        detail = device.name
+        if device.device_type == "GPU":
+            detail = tf.config.experimental.get_device_details(device).get("device_name", detail)
+        found.append((device.device_type, detail))
+    return found
+
+
+def accelerator(name=None):
+    """Return the first GPU's description for the backend, or None on CPU only."""
+    return next((desc for kind, desc in devices(name) if kind in ("GPU", "CUDA", "ROCM", "MPS")), None)
+
+
+def set_seed(seed=0, deterministic=False):
+    """Seed Python, NumPy and the backend through Keras; optionally ask for deterministic kernels.
+
+    Same seed + same backend + CPU gives identical runs. On GPU, some kernels
+    are non-deterministic unless `deterministic=True`, which turns on:
+      tensorflow: tf.config.experimental.enable_op_determinism()
+      torch:      torch.use_deterministic_algorithms(True) and
+                  CUBLAS_WORKSPACE_CONFIG=:4096:8 (needed by cuBLAS)
+      jax:        XLA_FLAGS=--xla_gpu_deterministic_ops=true, which only takes
+                  effect if set before jax is imported (restart the kernel).
+    Different backends draw different random numbers from the same seed.
+    """
+    import keras
+
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    keras.utils.set_random_seed(seed)
+    if not deterministic:
+        return seed
+    name = keras.config.backend()
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    elif name == "torch":
+        import torch
+
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+    elif name == "jax":
+        flag = "--xla_gpu_deterministic_ops=true"
+        if flag not in os.environ.get("XLA_FLAGS", ""):
+            os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flag).strip()
+            if "jax" in sys.modules:
+                print("note: XLA_FLAGS set after jax was imported; restart the kernel for GPU determinism")
+    return seed
+
+
+def describe():
+    """Return a dict with the active backend, why it is active, versions, devices and profile."""
+    name, reason = backend.active()
+    info = {"backend": name, "reason": reason, "profile": profile(), "versions": versions()}
+    try:
+        info["devices"] = [list(d) for d in devices(name)]
+    except (ImportError, KerasdlError) as error:
+        info["devices"] = []
+        info["error"] = str(error).splitlines()[0]
+    return info
+
+
+def report():
+    """Print the runtime in a few lines: backend and why, versions, devices, profile."""
+    info = describe()
+    v = info["versions"]
+    print(f"backend   {info['backend']}  ({info['reason']})")
+    print(f"profile   {info['profile']}  (KERASDL_PROFILE)")
+    framework = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}.get(info["backend"])
+    print(
+        f"versions  python {v['python']}, keras {v['keras']}, numpy {v['numpy']}"
+        + (f", {framework} {v.get(framework)}" if framework else "")
+    )
+    for kind, desc in info["devices"]:
+        print(f"device    {kind:<4} {desc}")
+    if "error" in info:
+        print(f"devices   unavailable: {info['error']}")
+
+
+if __name__ == "__main__":
+    if "--json" in sys.argv[1:]:
+        print(json.dumps(describe()))
+    else:
+        report()
