@@ -1,0 +1,297 @@
+"""Datasets as NumPy arrays that need no network: digits, sine waves, text.
+
+Also a guarded loader for the Keras datasets that must be downloaded once
+(MNIST, Fashion-MNIST, CIFAR-10). Nothing here imports keras or a framework
+at module level.
+"""
+
+import math
+import operator
+import os
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from kerasdl.errors import DataError, DatasetUnavailable
+
+OFFLINE_ALTERNATIVE = "kerasdl.data.load_digits()"
+DOWNLOAD_TIMEOUT_S = 15
+
+# Where keras.datasets (Keras 3.15) caches each dataset, relative to the Keras
+# home; every file listed must be there for the loader to skip the download.
+CACHED_FILES = {
+    "mnist": ["datasets/mnist.npz"],
+    "fashion_mnist": [
+        "datasets/fashion-mnist/train-labels-idx1-ubyte.gz",
+        "datasets/fashion-mnist/train-images-idx3-ubyte.gz",
+        "datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz",
+        "datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+    ],
+    # CIFAR-10 is stored as an archive under this name and re-extracted on each load.
+    "cifar10": ["datasets/cifar-10-batches-py-target_archive"],
+}
+
+
+def _positive_int(value, name):
+    """Return `value` as an int, or raise ValueError unless it is a whole number >= 1."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1, got {number}")
+    return number
+
+
+# ---------------------------------------------------------------- images
+
+
+def load_digits(test_fraction=0.5, seed=0):
+    """Return scikit-learn's 8x8 digits as (x_train, y_train), (x_test, y_test), split by class.
+
+    x is float32 of shape (n, 8, 8, 1) scaled to [0, 1]; y is int64 in 0..9.
+    """
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    try:
+        test_fraction = float(test_fraction)
+    except (TypeError, ValueError):
+        raise ValueError(f"test_fraction must be a number, got {test_fraction!r}") from None
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(
+            f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}; "
+            "for example 0.2 keeps 20% of the images for testing"
+        )
+    digits = sklearn_digits()
+    num_images, num_classes = len(digits.target), 10
+    num_test = math.ceil(test_fraction * num_images)  # how train_test_split rounds
+    if min(num_test, num_images - num_test) < num_classes:
+        raise ValueError(
+            f"test_fraction={test_fraction} leaves fewer than {num_classes} images on one "
+            f"side of the split of {num_images}; use a value between 0.01 and 0.99"
+        )
+    images = (digits.images / 16.0).astype(np.float32)[..., np.newaxis]  # (n, 8, 8, 1)
+    labels = digits.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, labels, test_size=test_fraction, random_state=seed, stratify=labels
+    )
+    return (x_train, y_train), (x_test, y_test)
+
+
+# ---------------------------------------------------------------- sequences
+
+
+def noisy_sine(num_points=2000, period=50.0, noise=0.1, seed=0):
+    """Return float32 sin(2*pi*t/period) plus Gaussian noise of std `noise`, t = 0..num_points-1."""
+    num_points = _positive_int(num_points, "num_points")
+    if not period > 0:
+        raise ValueError(f"period must be positive, got {period!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be zero or positive, got {noise!r}")
+    time = np.arange(num_points)
+    rng = np.random.default_rng(seed)
+    series = np.sin(2 * np.pi * time / period) + rng.normal(0.0, noise, num_points)
+    return series.astype(np.float32)
+
+
+def make_windows(series, window, horizon=1):
+    """Return (x, y): x of shape (samples, window, 1), y the `horizon` values after each window."""
+    window = _positive_int(window, "window")
+    horizon = _positive_int(horizon, "horizon")
+    series = np.asarray(series, dtype=np.float32)
+    if series.ndim != 1:
+        raise ValueError(
+            f"series must be 1-D, got shape {series.shape}; pass one series at a time"
+        )
+    if len(series) < window + horizon:
+        raise DataError(
+            f"series has {len(series)} values, fewer than window + horizon = "
+            f"{window} + {horizon} = {window + horizon}; use a longer series or a smaller window"
+        )
+    spans = np.lib.stride_tricks.sliding_window_view(series, window + horizon)
+    x = np.ascontiguousarray(spans[:, :window, np.newaxis])  # (samples, window, 1)
+    y = np.ascontiguousarray(spans[:, window:])  # (samples, horizon)
+    return x, y
+
+
+# ---------------------------------------------------------------- text
+
+
+def load_text(path=None):
+    """Return the text of the UTF-8 file at `path`, or Python's documentation (~465,000 chars)."""
+    if path is None:
+        from pydoc_data.topics import topics
+
+        return "\n".join(topics[key] for key in sorted(topics))
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(
+            f"text file {str(path)!r} does not exist; check the path, or call load_text() "
+            "for the built-in corpus"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"text file {str(path)!r} is not UTF-8 (bad byte at position {error.start}); "
+            "re-save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise DataError(
+            f"cannot read text file {str(path)!r} ({error.strerror or error}); "
+            "pass the path of a readable file"
+        ) from None
+
+
+class Vocabulary:
+    """A character vocabulary: ids 0..len-1 for its characters, in the order given."""
+
+    def __init__(self, chars):
+        self.chars = list(chars)
+        self.index = {char: position for position, char in enumerate(self.chars)}
+        if len(self.index) != len(self.chars):
+            raise ValueError("a Vocabulary's characters must be distinct; use Vocabulary.from_text")
+
+    @classmethod
+    def from_text(cls, text):
+        """Return the vocabulary of the sorted distinct characters of `text`."""
+        return cls(sorted(set(text)))
+
+    def __len__(self):
+        return len(self.chars)
+
+    def __repr__(self):
+        return f"Vocabulary({len(self)} characters)"
+
+    def encode(self, text):
+        """Return the ids of the characters of `text` as an int32 array."""
+        try:
+            return np.array([self.index[char] for char in text], dtype=np.int32)
+        except KeyError as error:
+            char = error.args[0]
+            raise DataError(
+                f"character {char!r} (U+{ord(char):04X}) at position {text.index(char)} is not "
+                f"in this vocabulary of {len(self)} characters; build the vocabulary from "
+                "text that contains it"
+            ) from None
+
+    def decode(self, ids):
+        """Return the string whose character ids are `ids` (a list or 1-D array of ints)."""
+        ids = np.asarray(ids)
+        if ids.ndim > 1:
+            raise ValueError(
+                f"decode takes a 1-D sequence of ids, got shape {ids.shape}; "
+                "decode one row at a time"
+            )
+        ids = ids.reshape(-1)
+        if ids.size and not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(
+                f"decode takes integer ids, got dtype {ids.dtype}; use argmax or astype(int)"
+            )
+        bad = ids[(ids < 0) | (ids >= len(self))]
+        if bad.size:
+            raise DataError(
+                f"id {int(bad[0])} is out of range for this vocabulary of {len(self)} "
+                f"characters (valid ids are 0..{len(self) - 1})"
+            )
+        return "".join(self.chars[i] for i in ids.tolist())
+
+
+def next_char_windows(ids, sequence_length, step=1):
+    """Return (x, y) int32 arrays of shape (num_windows, sequence_length); y is x shifted by one."""
+    sequence_length = _positive_int(sequence_length, "sequence_length")
+    step = _positive_int(step, "step")
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or (ids.size and not np.issubdtype(ids.dtype, np.integer)):
+        raise ValueError(
+            f"ids must be a 1-D array of integer ids (from Vocabulary.encode), got "
+            f"shape {ids.shape} and dtype {ids.dtype}"
+        )
+    if len(ids) < sequence_length + 1:
+        raise DataError(
+            f"corpus has {len(ids)} characters, fewer than one window of sequence_length+1 = "
+            f"{sequence_length + 1}; use a longer text or a shorter sequence_length"
+        )
+    spans = np.lib.stride_tricks.sliding_window_view(ids, sequence_length + 1)[::step]
+    x = spans[:, :-1].astype(np.int32)  # (num_windows, sequence_length)
+    y = spans[:, 1:].astype(np.int32)  # (num_windows, sequence_length)
+    return x, y
+
+
+# ---------------------------------------------------------------- downloadable datasets
+
+
+def _check_name(name):
+    """Return `name` if it is a dataset this module can load, else raise DataError."""
+    if name not in CACHED_FILES:
+        raise DataError(
+            f"unknown dataset {name!r}: choose one of {', '.join(CACHED_FILES)}"
+        )
+    return name
+
+
+def keras_cache_dir():
+    """Return the folder where keras.datasets keeps its downloads (honours $KERAS_HOME)."""
+    if "keras" in sys.modules:
+        # Keras reads KERAS_HOME once, at import; after that its own value is the truth.
+        try:
+            from keras.src.backend.config import keras_home
+
+            home = keras_home()
+        except (ImportError, AttributeError):
+            home = None
+    else:
+        home = None
+    if home is None:
+        home = os.environ.get("KERAS_HOME")
+    if home is None:
+        base = os.path.expanduser("~")
+        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+    home = os.path.expanduser(home)
+    # Like keras.utils.get_file: a home that is missing or read-only means /tmp/.keras.
+    if not os.access(home, os.W_OK):
+        home = os.path.join("/tmp", ".keras")
+    return Path(home)
+
+
+def is_cached(name):
+    """Return True if the files of dataset `name` are already in Keras's download cache."""
+    home = keras_cache_dir()
+    return all((home / relative).is_file() for relative in CACHED_FILES[_check_name(name)])
+
+
+def load_keras_dataset(name):
+    """Return keras.datasets' (x_train, y_train), (x_test, y_test) for `name`.
+
+    `name` is "mnist", "fashion_mnist" or "cifar10"; the arrays are exactly
+    what keras.datasets.<name>.load_data() returns.
+
+    Downloads once when online; offline and not cached, raises DatasetUnavailable fast.
+    """
+    cached = is_cached(name)
+    import keras
+
+    loader = getattr(keras.datasets, name).load_data
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # fail fast instead of hanging offline
+    try:
+        return loader()
+    except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        where = keras_cache_dir() / "datasets"
+        if cached:
+            problem = (
+                f"{name} is cached in {where} but could not be read or re-downloaded ({reason})"
+            )
+        else:
+            problem = (
+                f"{name} is not cached in {where} and could not be downloaded (offline? {reason})"
+            )
+        raise DatasetUnavailable(
+            f"{problem}; use the offline dataset {OFFLINE_ALTERNATIVE} instead"
+        ) from None
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
