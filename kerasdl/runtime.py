@@ -126,7 +126,11 @@ def set_seed(seed=0, deterministic=False):
 def describe():
     """Return a dict with the active backend, why it is active, versions, devices and profile."""
     name, reason = backend.active()
-    info = {"backend": name, "reason": reason, "profile": profile(), "versions": versions()}
+    try:
+        chosen = profile()
+    except KerasdlError as error:
+        chosen = f"invalid: {error}"
+    info = {"backend": name, "reason": reason, "profile": chosen, "versions": versions()}
     try:
         info["devices"] = [list(d) for d in devices(name)]
     except (ImportError, KerasdlError) as error:
