@@ -33,7 +33,10 @@ def build_parser():
 
     batch.add_parser(commands)
     doctor.add_parser(commands)
+    from kerasdl import exercises, grading
 
+    exercises.add_parser(commands)
+    grading.add_parser(commands)
 
     k = commands.add_parser("kernels", help="install, list or remove the per-backend Jupyter kernels")
     k.add_argument("action", choices=["install", "list", "remove"])
