@@ -4,7 +4,7 @@ BACKEND ?= jax
 PROFILE ?= full
 OUT ?= runs
 
-.PHONY: env run test lab doctor clean
+.PHONY: env run test lab doctor clean exercises grade
 
 env:
 	@PYTHON=$(PYTHON) bash tools/setup_env.sh
@@ -23,3 +23,9 @@ doctor: env
 
 clean:
 	rm -rf $(OUT)
+
+exercises: env  ## regenerate exercises/ from solutions/ (never overwrites an edited exercise)
+	.venv/bin/kerasdl exercises build
+
+grade: env  ## grade the exercises you edited: make grade BACKEND=torch
+	.venv/bin/kerasdl grade exercises --backend $(BACKEND)
