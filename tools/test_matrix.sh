@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite once per backend in the quick profile and prints
-# how long each part took. Extra arguments go to pytest (e.g. -k data).
+# how long each part took. Extra arguments go to pytest (e.g. -k data);
+# TEST_WORKERS sets how many pytest-xdist workers share the cores (default 2).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ for name in $BACKENDS; do
     echo
     echo "=== tests on $name ==="
     start=$(date +%s)
-    KERAS_BACKEND=$name .venv/bin/python -m pytest -q --junitxml="$reports/$name.xml" "$@"
+    KERAS_BACKEND=$name .venv/bin/python -m pytest -q -n "${TEST_WORKERS:-2}" --junitxml="$reports/$name.xml" "$@"
     status=$?
     seconds=$(( $(date +%s) - start ))
     [ "$status" = 0 ] || failed=1
