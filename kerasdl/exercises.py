@@ -69,12 +69,9 @@ def generate(solution, label="solution"):
             raise KerasdlError(f"{where}: hidden tests are not supported; move them to a check module")
         if cell.cell_type == "code":
             cell.source, count = _strip_regions(cell.source, CODE_STUB, where)
-            cell.execution_count = None
-            if is_check_cell(cell):
-                for output in cell.outputs:
-                    if "execution_count" in output:
-                        output.execution_count = None
-            else:
+            if not is_check_cell(cell):
+                # A check cell keeps its count: nbval rejects stored outputs without one.
+                cell.execution_count = None
                 cell.outputs = []
         elif cell.cell_type == "markdown":
             cell.source, count = _strip_regions(cell.source, MARKDOWN_STUB, where)

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 BACKENDS=${BACKENDS:-"jax torch tensorflow"}
 export KERASDL_PROFILE=quick TF_CPP_MIN_LOG_LEVEL=3 XLA_PYTHON_CLIENT_PREALLOCATE=false
+# Two workers share the cores: one OpenMP thread each, or PyTorch's spinning
+# threads slow every step many times over when the cores are oversubscribed.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 reports=$(mktemp -d)
 summary=()
 failed=0
