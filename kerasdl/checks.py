@@ -54,12 +54,12 @@ def verdict(item, passed, hint=""):
 def check(item, body, hint=""):
     """Run `body()` and print its verdict; return True when it passed.
 
-    `body` passes by returning anything but False. A CheckError becomes `✘ item — <its
+    `body` passes by returning anything but False (NumPy's False counts as False). A CheckError becomes `✘ item — <its
     message>`; any other exception (a wrong type, shape, a NaN...) becomes `✘ item —
     <what was raised>` instead of crashing the cell. NotImplementedError propagates.
     """
     try:
-        passed = body() is not False
+        passed = not _is_false(body())
         problem = "" if passed else hint
     except NotImplementedError:
         raise
@@ -68,6 +68,15 @@ def check(item, body, hint=""):
     except Exception as error:  # the learner's value broke the check: report it, don't crash
         passed, problem = False, _join(describe_error(error), hint)
     return verdict(item, passed, problem)
+
+
+def _is_false(result):
+    """Return True for False, NumPy's False, or a 0-d array holding False."""
+    if result is False:
+        return True
+    import numpy as np
+
+    return isinstance(result, (np.bool_, np.ndarray)) and np.ndim(result) == 0 and not bool(result)
 
 
 def _join(problem, hint):

@@ -145,3 +145,12 @@ def test_item_names_must_be_parseable():
 def test_hints_stay_on_one_line(capsys):
     checks.verdict("item", False, hint="first line\nsecond line")
     assert capsys.readouterr().out == "✘ item — first line second line\n"
+
+
+@pytest.mark.parametrize("result, passed", [
+    (np.False_, False), (np.array(False), False), (np.mean([1.0, 2.0]) > 5, False),
+    (np.True_, True), (np.array(True), True), (None, True), (np.zeros(3), True),
+])
+def test_numpy_false_from_a_body_is_a_failure(result, passed, capsys):
+    assert checks.check("comparison", lambda: result, hint="look again") is passed
+    assert capsys.readouterr().out.startswith("✔" if passed else "✘")
