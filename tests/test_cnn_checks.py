@@ -1,0 +1,452 @@
+"""The CNN-arithmetic checks pass the right answers and reject plausible wrong ones, on the active backend.
+
+Run with KERAS_BACKEND=jax, torch or tensorflow: the references are Keras's own layers on that backend.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from kerasdl import checks, cnn_checks
+
+# ---------------------------------------------------------------- right answers (as in the solution notebook)
+
+
+def output_size(size, kernel_size, stride=1, padding="valid"):
+    if padding == "same":
+        return math.ceil(size / stride)
+    return (size - kernel_size) // stride + 1
+
+
+def conv_parameters(kernel_size, in_channels, filters, use_bias=True):
+    return kernel_size * kernel_size * in_channels * filters + (filters if use_bias else 0)
+
+
+def padded_conv2d(image, kernel, bias, stride, pads):
+    """Cross-correlate with explicit ((top, bottom), (left, right)) padding; the building block of the answers."""
+    image = np.pad(image, (*pads, (0, 0)))
+    kernel_height, kernel_width, _, filters = kernel.shape
+    out_height = (image.shape[0] - kernel_height) // stride + 1
+    out_width = (image.shape[1] - kernel_width) // stride + 1
+    output = np.zeros((out_height, out_width, filters))
+    for row in range(out_height):
+        for column in range(out_width):
+            window = image[row * stride : row * stride + kernel_height, column * stride : column * stride + kernel_width]
+            output[row, column] = np.tensordot(window, kernel, axes=3) + bias
+    return output
+
+
+def keras_pads(image, kernel, stride, padding):
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    pads = []
+    for size, kernel_size in zip(image.shape[:2], kernel.shape[:2]):
+        total = max((math.ceil(size / stride) - 1) * stride + kernel_size - size, 0)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def conv2d(image, kernel, bias, stride=1, padding="valid"):
+    return padded_conv2d(image, kernel, bias, stride, keras_pads(image, kernel, stride, padding))
+
+
+def max_pool2d(image, pool_size=2, stride=None, reduce=np.max):
+    stride = stride or pool_size
+    out_height = (image.shape[0] - pool_size) // stride + 1
+    out_width = (image.shape[1] - pool_size) // stride + 1
+    output = np.zeros((out_height, out_width, image.shape[2]))
+    for row in range(out_height):
+        for column in range(out_width):
+            window = image[row * stride : row * stride + pool_size, column * stride : column * stride + pool_size]
+            output[row, column] = reduce(window, axis=(0, 1))
+    return output
+
+
+STACK_ANSWERS = {
+    "A": [((26, 26, 32), 320), ((12, 12, 64), 18_496), ((6, 6, 64), 0), ((2304,), 0), ((10,), 23_050)],
+    "B": [((32, 32, 16), 1_216), ((32, 32, 16), 64), ((16, 16, 16), 0), ((8, 8, 32), 4_640),
+          ((8, 8, 8), 264), ((8,), 0), ((10,), 90)],
+    "C": [((4, 4, 8), 584), ((2, 2, 8), 0), ((1, 1, 4), 128), ((4,), 0)],
+}
+
+
+def verdicts(capsys):
+    """Return [(item, passed)] and the hints of what the checks printed since the last call."""
+    out = capsys.readouterr().out
+    return checks.parse(out), checks.hints(out)
+
+
+def with_row(name, number, row):
+    """Return stack `name`'s right answers with row `number` (1-based) replaced."""
+    rows = list(STACK_ANSWERS[name])
+    rows[number - 1] = row
+    return rows
+
+
+# ---------------------------------------------------------------- right answers pass
+
+
+def test_every_check_passes_the_right_answers(capsys):
+    cnn_checks.check_output_size(output_size)
+    cnn_checks.check_conv_parameters(conv_parameters)
+    for name, rows in STACK_ANSWERS.items():
+        cnn_checks.check_stack(name, rows)
+    cnn_checks.check_conv2d(conv2d)
+    cnn_checks.check_max_pool2d(max_pool2d)
+    found, _ = verdicts(capsys)
+    assert len(found) == 2 + 1 + 2 * len(STACK_ANSWERS) + len(cnn_checks.CONV2D_CASES) + len(cnn_checks.MAX_POOL_CASES)
+    assert all(passed for _, passed in found), [item for item, passed in found if not passed]
+
+
+def test_answers_as_numpy_integers_and_whole_floats_pass(capsys):
+    cnn_checks.check_output_size(lambda *args, **kwargs: np.int64(output_size(*args, **kwargs)))
+    cnn_checks.check_conv_parameters(lambda *args, **kwargs: float(conv_parameters(*args, **kwargs)))
+    cnn_checks.check_stack("C", [(list(shape), np.int32(count)) for shape, count in STACK_ANSWERS["C"]])
+    found, _ = verdicts(capsys)
+    assert all(passed for _, passed in found)
+
+
+def test_the_reference_cross_correlation_matches_conv2d():
+    for number, (_, shape, kernel_size, filters, stride, padding) in enumerate(cnn_checks.CONV2D_CASES):
+        image, kernel, bias = cnn_checks._conv_problem(shape, kernel_size, filters, seed=number)
+        expected = cnn_checks._keras_conv(image, kernel, bias, stride, padding)
+        assert np.allclose(cnn_checks.cross_correlate(image, kernel, bias, stride, padding), expected, atol=1e-4)
+
+
+def test_build_stack_gives_the_counts_of_keras():
+    assert cnn_checks.build_stack("A").count_params() == sum(count for _, count in STACK_ANSWERS["A"])
+    with pytest.raises(ValueError, match="unknown stack 'D'"):
+        cnn_checks.build_stack("D")
+
+
+# ---------------------------------------------------------------- output sizes
+
+
+def valid_without_plus_one(size, kernel_size, stride=1, padding="valid"):
+    return output_size(size, kernel_size, stride, padding) - (padding == "valid")
+
+
+def valid_ignoring_stride(size, kernel_size, stride=1, padding="valid"):
+    return size - kernel_size + 1 if padding == "valid" else output_size(size, kernel_size, stride, padding)
+
+
+def same_ignoring_stride(size, kernel_size, stride=1, padding="valid"):
+    return size if padding == "same" else output_size(size, kernel_size, stride, padding)
+
+
+def same_rounding_down(size, kernel_size, stride=1, padding="valid"):
+    return size // stride if padding == "same" else output_size(size, kernel_size, stride, padding)
+
+
+def same_as_symmetric_padding(size, kernel_size, stride=1, padding="valid"):
+    """'same' as p = (k - 1) // 2 zeros on each side: wrong for even kernels."""
+    if padding == "same":
+        return (size + 2 * ((kernel_size - 1) // 2) - kernel_size) // stride + 1
+    return output_size(size, kernel_size, stride, padding)
+
+
+@pytest.mark.parametrize("wrong, failing", [
+    (valid_without_plus_one, "valid"),
+    (valid_ignoring_stride, "valid"),
+    (same_ignoring_stride, "same"),
+    (same_rounding_down, "same"),
+    (same_as_symmetric_padding, "same"),
+])
+def test_output_size_rejects_wrong_arithmetic(wrong, failing, capsys):
+    cnn_checks.check_output_size(wrong)
+    found, hints = verdicts(capsys)
+    assert dict(found) == {
+        "output_size with padding='valid' matches Conv2D": failing != "valid",
+        "output_size with padding='same' matches Conv2D": failing != "same",
+    }
+    item = f"output_size with padding='{failing}' matches Conv2D"
+    assert "is wrong" in hints[item] and f"padding='{failing}'" in hints[item]
+
+
+@pytest.mark.parametrize("returned, message", [
+    (None, "should be a whole number, got None"),
+    ("26", "should be a whole number, got a str"),
+    (25.5, "should be a whole number, got 25.5"),
+    ((26, 26), "should be a whole number, got a tuple"),
+])
+def test_output_size_reports_a_wrong_type_without_crashing(returned, message, capsys):
+    cnn_checks.check_output_size(lambda *args, **kwargs: returned)
+    found, hints = verdicts(capsys)
+    assert [passed for _, passed in found] == [False, False]
+    assert all(message in hint for hint in hints.values())
+
+
+def test_an_exception_in_the_learners_function_becomes_a_cross(capsys):
+    cnn_checks.check_output_size(lambda size, kernel_size, stride=1, padding="valid": size / 0)
+    found, hints = verdicts(capsys)
+    assert [passed for _, passed in found] == [False, False]
+    assert "raised ZeroDivisionError" in hints["output_size with padding='valid' matches Conv2D"]
+
+
+def test_an_unsolved_part_stops_the_cell():
+    def unsolved(*args, **kwargs):
+        raise NotImplementedError("write your solution here")
+
+    for check in (cnn_checks.check_output_size, cnn_checks.check_conv_parameters, cnn_checks.check_conv2d,
+                  cnn_checks.check_max_pool2d):
+        with pytest.raises(NotImplementedError):
+            check(unsolved)
+
+
+# ---------------------------------------------------------------- parameter counts
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda k, c, f, use_bias=True: k * k * c * f, "the biases are missing"),
+    (lambda k, c, f, use_bias=True: k * k * f + f * use_bias, "a kernel_size × kernel_size slice for every input"),
+    (lambda k, c, f, use_bias=True: k * k * c * f + c * use_bias, "one bias per filter"),
+    (lambda k, c, f, use_bias=True: k * k * c * f + f, "use_bias=False"),
+    (lambda k, c, f, use_bias=True: (k * k + 1) * c * f, "plus one bias per filter"),
+])
+def test_conv_parameters_rejects_a_forgotten_bias_and_other_miscounts(wrong, hint, capsys):
+    cnn_checks.check_conv_parameters(wrong)
+    found, hints = verdicts(capsys)
+    assert found == [("conv_parameters matches Conv2D's count_params()", False)]
+    assert hint in hints["conv_parameters matches Conv2D's count_params()"]
+
+
+# ---------------------------------------------------------------- layer stacks
+
+
+@pytest.mark.parametrize("name, number, row, hint", [
+    ("A", 1, ((27, 27, 32), 320), "off by one"),
+    ("A", 2, ((11, 11, 64), 18_496), "off by one"),
+    ("A", 2, ((13, 13, 64), 18_496), "that is the size with padding='same'"),
+    ("A", 3, ((6, 6, 32), 0), "pooling keeps the input's channels"),
+    ("A", 4, ((6, 6, 64), 0), "Flatten gives one axis per image"),
+    ("A", 4, ((2305,), 0), "Flatten multiplies"),
+    ("B", 1, ((28, 28, 16), 1_216), "that is the size with padding='valid'"),
+    ("B", 4, ((7, 7, 32), 4_640), "that is the size with padding='valid'"),
+    ("B", 6, ((8, 8), 0), "one axis per image"),
+    ("C", 1, ((3, 3, 8), 584), "that is the size with padding='valid'"),
+])
+def test_stack_rejects_wrong_shapes(name, number, row, hint, capsys):
+    cnn_checks.check_stack(name, with_row(name, number, row))
+    found, hints = verdicts(capsys)
+    assert dict(found) == {f"stack {name}: output shapes match Keras": False,
+                           f"stack {name}: parameter counts match count_params()": True}
+    message = hints[f"stack {name}: output shapes match Keras"]
+    assert message.startswith(f"layer {number},") and hint in message
+
+
+@pytest.mark.parametrize("name, number, row, hint", [
+    ("A", 1, ((26, 26, 32), 288), "the biases are missing"),
+    ("A", 2, ((12, 12, 64), 640), "slice for every input channel"),
+    ("A", 5, ((10,), 23_040), "the biases are missing: one per unit"),
+    ("A", 3, ((6, 6, 64), 128), "has no weights"),
+    ("B", 2, ((32, 32, 16), 32), "moving mean and variance"),
+    ("B", 5, ((8, 8, 8), 256), "the biases are missing"),
+    ("C", 3, ((1, 1, 4), 132), "use_bias=False"),
+])
+def test_stack_rejects_wrong_parameter_counts(name, number, row, hint, capsys):
+    cnn_checks.check_stack(name, with_row(name, number, row))
+    found, hints = verdicts(capsys)
+    assert dict(found) == {f"stack {name}: output shapes match Keras": True,
+                           f"stack {name}: parameter counts match count_params()": False}
+    message = hints[f"stack {name}: parameter counts match count_params()"]
+    assert message.startswith(f"layer {number},") and hint in message
+
+
+@pytest.mark.parametrize("answers, message", [
+    ("stack C", "expected a list with one (output shape, parameters) pair per layer, got a str"),
+    (STACK_ANSWERS["C"][:3], "expected 4 (output shape, parameters) pairs, one per layer; got 3"),
+    (STACK_ANSWERS["A"], "expected 4 (output shape, parameters) pairs, one per layer; got 5"),
+    ([((4, 4, 8), 584), (2, 2, 8), ((1, 1, 4), 128), ((4,), 0)], "layer 2: expected a pair"),
+    (with_row("C", 1, ((None, 4, 4, 8), 584)), "layer 1's output shape should be a whole number, got None"),
+    (with_row("C", 1, ("4x4x8", 584)), "layer 1: the output shape should be a tuple"),
+    (with_row("C", 1, ((4, 4, 8), "584")), "layer 1's parameter count should be a whole number, got a str"),
+])
+def test_stack_reports_wrong_types_and_lengths_without_crashing(answers, message, capsys):
+    cnn_checks.check_stack("C", answers)
+    found, hints = verdicts(capsys)
+    assert [passed for _, passed in found] == [False, False]
+    assert message in hints["stack C: output shapes match Keras"]
+    assert hints["stack C: parameter counts match count_params()"] == "fix the item above first"
+
+
+# ---------------------------------------------------------------- conv2d
+
+
+def flipped_kernel(image, kernel, bias, stride=1, padding="valid"):
+    return conv2d(image, kernel[::-1, ::-1], bias, stride, padding)  # a true convolution
+
+
+def without_bias(image, kernel, bias, stride=1, padding="valid"):
+    return conv2d(image, kernel, np.zeros_like(bias), stride, padding)
+
+
+def symmetric_same_padding(image, kernel, bias, stride=1, padding="valid"):
+    """'same' as (k - 1) // 2 zeros on every side, PyTorch's padding=1: wrong when stride 2 needs less."""
+    if padding == "same":
+        pad = (kernel.shape[0] - 1) // 2
+        return padded_conv2d(image, kernel, bias, stride, ((pad, pad), (pad, pad)))
+    return conv2d(image, kernel, bias, stride, padding)
+
+
+def extra_padding_first(image, kernel, bias, stride=1, padding="valid"):
+    pads = tuple((after, before) for before, after in keras_pads(image, kernel, stride, padding))
+    return padded_conv2d(image, kernel, bias, stride, pads)
+
+
+def one_position_short(image, kernel, bias, stride=1, padding="valid"):
+    return conv2d(image, kernel, bias, stride, padding)[:-1]  # an off-by-one loop bound
+
+
+def transposed_output(image, kernel, bias, stride=1, padding="valid"):
+    return conv2d(image, kernel, bias, stride, padding).transpose(1, 0, 2)
+
+
+CONV2D_ITEMS = [f"conv2d matches Conv2D: {case[0]}" for case in cnn_checks.CONV2D_CASES]
+
+
+@pytest.mark.parametrize("wrong, failing, hint", [
+    (flipped_kernel, CONV2D_ITEMS, "true convolution (kernel flipped)"),
+    (without_bias, CONV2D_ITEMS, "add the bias"),
+    (symmetric_same_padding, CONV2D_ITEMS[3:], None),
+    (extra_padding_first, CONV2D_ITEMS[3:], "wrong 'same' padding"),
+    (one_position_short, CONV2D_ITEMS, "expected an array of shape"),
+    (transposed_output, CONV2D_ITEMS, "expected an array of shape"),
+])
+def test_conv2d_rejects_convolution_a_missing_bias_and_wrong_padding(wrong, failing, hint, capsys):
+    cnn_checks.check_conv2d(wrong)
+    found, hints = verdicts(capsys)
+    assert [item for item, passed in found if not passed] == failing
+    if hint:
+        assert all(hint in hints[item] for item in failing)
+
+
+def test_conv2d_names_the_lopsided_padding_of_same_with_stride_2(capsys):
+    cnn_checks.check_conv2d(symmetric_same_padding)
+    _, hints = verdicts(capsys)
+    even = "conv2d matches Conv2D: 3×3 kernel, stride 2, padding='same', even sizes"
+    assert "wrong 'same' padding" in hints[even]  # the right shape, shifted values
+    assert "expected an array of shape (5, 4, 2), got shape (4, 4, 2)" in hints[CONV2D_ITEMS[4]]
+
+
+@pytest.mark.parametrize("returned, message", [
+    ("an image", "expected an array of shape (5, 4, 3), got a str"),
+    ([[1.0]], "expected an array of shape (5, 4, 3), got a list"),
+    (np.full((5, 4, 3), np.nan), "NaN or infinite"),
+])
+def test_conv2d_reports_a_wrong_type_without_crashing(returned, message, capsys):
+    cnn_checks.check_conv2d(lambda *args, **kwargs: returned)
+    found, hints = verdicts(capsys)
+    assert not any(passed for _, passed in found)
+    assert message in hints[CONV2D_ITEMS[0]]
+
+
+def test_conv2d_accepts_a_backend_tensor(capsys):
+    from keras import ops
+
+    cnn_checks.check_conv2d(lambda *args, **kwargs: ops.convert_to_tensor(conv2d(*args, **kwargs)))
+    found, _ = verdicts(capsys)
+    assert all(passed for _, passed in found)
+
+
+# ---------------------------------------------------------------- max pooling
+
+
+POOL_ITEMS = [f"max_pool2d matches MaxPooling2D: {case[0]}" for case in cnn_checks.MAX_POOL_CASES]
+
+
+def ceil_mode_pool(image, pool_size=2, stride=None):
+    """Keeps the partial windows at the edges (padding='same'): one row or column too many on odd sizes."""
+    stride = stride or pool_size
+    rows = -(-(image.shape[0] - pool_size) // stride) + 1
+    columns = -(-(image.shape[1] - pool_size) // stride) + 1
+    padded = np.pad(image, ((0, pool_size), (0, pool_size), (0, 0)), constant_values=-np.inf)
+    return max_pool2d(padded, pool_size, stride)[:rows, :columns]
+
+
+@pytest.mark.parametrize("wrong, failing, hint", [
+    (lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, stride, reduce=np.mean),
+     POOL_ITEMS, "that is average pooling"),
+    (lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, pool_size), POOL_ITEMS[2:],
+     "expected an array of shape (4, 4, 1), got shape (3, 3, 1)"),
+    (ceil_mode_pool, POOL_ITEMS[1:2], "expected an array of shape (3, 4, 2), got shape (4, 5, 2)"),
+    (lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, stride).max(axis=-1, keepdims=True),
+     POOL_ITEMS[:2], "expected an array of shape"),
+    (lambda image, pool_size=2, stride=None: None, POOL_ITEMS, "got None"),
+])
+def test_max_pool2d_rejects_average_pooling_and_wrong_windows(wrong, failing, hint, capsys):
+    cnn_checks.check_max_pool2d(wrong)
+    found, hints = verdicts(capsys)
+    assert [item for item, passed in found if not passed] == failing
+    assert all(hint in hints[item] for item in failing)
+
+
+# ---------------------------------------------------------------- a trained digits model
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from kerasdl import data
+
+    return data.load_digits(test_fraction=0.5, seed=0)
+
+
+def small_cnn(units=10):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(8, 8, 1))
+    x = layers.Conv2D(16, 3, padding="same", activation="relu")(inputs)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
+    outputs = layers.Dense(units)(layers.Flatten()(x))
+    return keras.Model(inputs, outputs)
+
+
+DIGITS_ITEMS = ["the model maps (8, 8, 1) images to 10 scores each",
+                "the model is convolutional (it has a Conv2D layer)", "test accuracy is at least 95%"]
+
+
+def test_a_trained_cnn_passes_and_the_same_cnn_untrained_fails(digits, capsys):
+    import keras
+
+    from kerasdl import runtime
+
+    (x_train, y_train), (x_test, y_test) = digits
+    runtime.set_seed(0)
+    model = small_cnn()
+    cnn_checks.check_digits_model(model, x_test, y_test, 0.95)
+    found, hints = verdicts(capsys)
+    assert found == list(zip(DIGITS_ITEMS, [True, True, False]))
+    assert hints[DIGITS_ITEMS[2]].startswith("test accuracy ")  # how far it got, then the hint
+
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x_train, y_train, epochs=20, batch_size=32, verbose=0)
+    cnn_checks.check_digits_model(model, x_test, y_test, 0.95)
+    found, _ = verdicts(capsys)
+    assert found == list(zip(DIGITS_ITEMS, [True, True, True]))
+
+
+def test_a_dense_only_model_is_not_convolutional(digits, capsys):
+    import keras
+    from keras import layers
+
+    (_, _), (x_test, y_test) = digits
+    inputs = keras.Input(shape=(8, 8, 1))
+    model = keras.Model(inputs, layers.Dense(10)(layers.Flatten()(inputs)))
+    cnn_checks.check_digits_model(model, x_test, y_test, 0.95)
+    found, _ = verdicts(capsys)
+    assert dict(found)[DIGITS_ITEMS[1]] is False
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: small_cnn(units=1), "expected an array of shape (899, 10), got shape (899, 1)"),
+    (lambda: "my model", "expected a keras.Model, got a str"),
+    (lambda: None, "expected a keras.Model, got None"),
+])
+def test_a_wrong_model_is_reported_without_crashing(make, message, digits, capsys):
+    (_, _), (x_test, y_test) = digits
+    cnn_checks.check_digits_model(make(), x_test, y_test, 0.95)
+    found, hints = verdicts(capsys)
+    assert not dict(found)[DIGITS_ITEMS[0]] and not dict(found)[DIGITS_ITEMS[2]]
+    assert message in hints[DIGITS_ITEMS[0]]
