@@ -86,10 +86,13 @@ def accelerator(name=None):
 
 
 def set_seed(seed=0, deterministic=False):
-    """Seed Python, NumPy and the backend through Keras; optionally ask for deterministic kernels.
+    """Seed Python, NumPy, the active backend and Keras's own generator; return `seed`.
 
-    Same seed + same backend + CPU gives identical runs. On GPU, some kernels
-    are non-deterministic unless `deterministic=True`, which turns on:
+    Same seed + same backend + CPU gives identical runs. Unlike
+    keras.utils.set_random_seed, this touches TensorFlow only when it is the
+    backend (Keras's function imports it whenever it is installed: seconds of
+    start-up and log lines on JAX and PyTorch). On GPU, some kernels are
+    non-deterministic unless `deterministic=True`, which turns on:
       tensorflow: tf.config.experimental.enable_op_determinism()
       torch:      torch.use_deterministic_algorithms(True) and
                   CUBLAS_WORKSPACE_CONFIG=:4096:8 (needed by cuBLAS)
@@ -97,14 +100,35 @@ def set_seed(seed=0, deterministic=False):
                   effect if set before jax is imported (restart the kernel).
     Different backends draw different random numbers from the same seed.
     """
-    import keras
+    import random
 
-    if not isinstance(seed, int) or seed < 0:
+    import keras
+    import numpy as np
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    keras.utils.set_random_seed(seed)
+    name = keras.config.backend()
+    try:  # what keras.utils.set_random_seed does, minus `import tensorflow`
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils import rng_utils
+    except ImportError:  # another Keras layout: its own function, TensorFlow import and all
+        keras.utils.set_random_seed(seed)
+    else:
+        global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+        global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+        random.seed(seed)
+        np.random.seed(seed)
+        if name == "tensorflow":
+            import tensorflow as tf
+
+            tf.random.set_seed(seed)
+        elif name == "torch":
+            import torch
+
+            torch.manual_seed(seed)
     if not deterministic:
         return seed
-    name = keras.config.backend()
     if name == "tensorflow":
         import tensorflow as tf
 

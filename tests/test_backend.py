@@ -18,7 +18,7 @@ def run_python(code, **env):
 
 
 def test_import_kerasdl_loads_no_framework():
-    code = "import kerasdl, kerasdl.backend, kerasdl.runtime, kerasdl.kernels, kerasdl.data, kerasdl.cli, sys; " \
+    code = "import kerasdl, kerasdl.backend, kerasdl.runtime, kerasdl.course.kernels, kerasdl.data, kerasdl.course.cli, sys; " \
            "print(sorted(m for m in ('keras', 'jax', 'torch', 'tensorflow') if m in sys.modules))"
     status, out, err = run_python(code)
     assert status == 0, err

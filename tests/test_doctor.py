@@ -5,12 +5,12 @@ import sys
 
 import pytest
 
-from kerasdl import doctor, kernels
+from kerasdl.course import doctor, kernels
 
 
 def run_doctor(**env):
     environment = dict(os.environ, **env)
-    done = subprocess.run([sys.executable, "-m", "kerasdl.cli", "doctor", "--json"], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "kerasdl.course.cli", "doctor", "--json"], capture_output=True,
                           text=True, env=environment, timeout=600)
     return done.returncode, json.loads(done.stdout), done.stderr
 

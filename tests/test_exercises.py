@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from kerasdl import cli, exercises
+from kerasdl.course import cli, exercises
 from kerasdl.errors import KerasdlError
 
 STUB = 'raise NotImplementedError("write your solution here")'

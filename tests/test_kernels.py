@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from kerasdl import backend, cli, kernels
+from kerasdl import backend
+from kerasdl.course import cli, kernels
 from kerasdl.errors import KerasdlError
 
 

@@ -1,50 +1,133 @@
-"""Every chapter and solution notebook runs to the end on this backend (quick
-profile) through papermill, and passes `pytest --nbval-lax` in its kernel."""
+"""Every notebook, executed once per backend (quick profile):
 
+- chapters/ run to the end with papermill; their checked cells (`# NBVAL_CHECK_OUTPUT`)
+  print what the stored notebook says, compared as `pytest --nbval-lax` would;
+- solutions/ pass `pytest --nbval-lax` in the backend's kernel (the learner's contract);
+- no cell of either writes to stderr unless tagged `expected-stderr`, and no output
+  shows a framework log line or a site-packages path;
+- exercises/ are generated from the current solutions, and unsolved they grade 0.
+"""
+
+import json
 import os
+import re
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from conftest import BACKEND, ROOT
-from kerasdl import batch
+from kerasdl.course import runner
+from kerasdl.course.exercises import is_check_cell
 
-NOTEBOOKS = sorted(
-    p for folder in ("chapters", "solutions") for p in (ROOT / folder).glob("*.ipynb")
-)
-IDS = [f"{p.parent.name}/{p.name}" for p in NOTEBOOKS]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+EXPECTED_STDERR = "expected-stderr"
+# What leaks from frameworks into a cell: absl/C++ log lines, oneDNN notes, warnings with paths.
+NOISE = re.compile(r"site-packages|dist-packages|absl::|oneDNN|^[IWE]\d{4} |cuda_|TF_ENABLE_ONEDNN", re.M)
 
 pytestmark = pytest.mark.notebook
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
-def test_runs_to_the_end_with_papermill(notebook, tmp_path):
+def _text(output):
+    if output.get("output_type") == "stream":
+        text = output.get("text", "")
+    else:
+        text = output.get("data", {}).get("text/plain", "") if output.get("output_type") != "error" else ""
+    return text if isinstance(text, str) else "".join(text)
+
+
+def comparable(outputs):
+    """Return what nbval --nbval-lax compares in a checked cell: stdout, stderr and plain-text results."""
+    streams, results = {"stdout": "", "stderr": ""}, []
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            streams[output.get("name", "stdout")] += _text(output)
+        elif output.get("output_type") in ("execute_result", "display_data"):
+            if "text/plain" in output.get("data", {}) and "image/png" not in output.get("data", {}):
+                results.append(_text(output))
+        elif output.get("output_type") == "error":
+            results.append(f"error: {output.get('ename')}")
+    return streams, results
+
+
+def noise_in(cells):
+    """Return a line per cell that wrote to stderr (untagged) or shows framework noise."""
+    found = []
+    for number, cell in enumerate(cells, 1):
+        first = next((line for line in cell["source"].splitlines() if line.strip()), "")[:60]
+        for output in cell["outputs"]:
+            text = _text(output)
+            if output.get("name") == "stderr" and EXPECTED_STDERR not in cell["tags"]:
+                found.append(f"code cell {number} `{first}` wrote to stderr: {text.strip()[:200]!r}")
+            elif NOISE.search(text):
+                found.append(f"code cell {number} `{first}` shows framework noise: {text.strip()[:200]!r}")
+    return found
+
+
+def _code_cells(notebook):
+    return [{"source": c.source, "tags": c.metadata.get("tags", []), "outputs": c.get("outputs", []),
+             "checked": is_check_cell(c)}
+            for c in notebook.cells if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_chapter_runs_to_the_end_quietly_and_its_checked_cells_match(notebook, tmp_path):
     before = notebook.read_bytes()
-    result = batch.execute(notebook, tmp_path / notebook.name, BACKEND, profile="quick", timeout=600)
-    assert result.status == "passed", f"{notebook.name} on {BACKEND}: {result.cell}: {result.reason}"
+    result = runner.execute(notebook, tmp_path / notebook.name, BACKEND, profile="quick", timeout=600)
+    assert result.status == "passed", f"{notebook.name} on {BACKEND}: {result.failure()}"
     assert notebook.read_bytes() == before
     if "backend" in result.metrics:
         assert result.metrics["backend"] == BACKEND
+    stored = _code_cells(nbformat.reads(before.decode(), as_version=4))
+    executed = _code_cells(nbformat.read(tmp_path / notebook.name, as_version=4))
+    assert [c["source"] for c in stored] == [c["source"] for c in executed]
+    mismatches = []
+    for number, (old, new) in enumerate(zip(stored, executed), 1):
+        if old["checked"] and comparable(old["outputs"]) != comparable(new["outputs"]):
+            mismatches.append(f"code cell {number}: stored {comparable(old['outputs'])} "
+                              f"!= executed {comparable(new['outputs'])}")
+    assert not mismatches, "\n".join(mismatches)
+    assert not noise_in(executed), "\n".join(noise_in(executed))
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
-def test_checked_outputs_match_with_nbval(notebook):
-    env = dict(os.environ, KERASDL_PROFILE="quick")
+@pytest.mark.parametrize("notebook", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_solution_passes_nbval_quietly(notebook, tmp_path):
+    outputs = tmp_path / "outputs.json"
+    env = dict(os.environ, KERASDL_PROFILE="quick", KERASDL_NBVAL_OUTPUTS=str(outputs),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")])))
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-         "--nbval-kernel-name", f"kerasdl-{BACKEND}", "--nbval-cell-timeout", "600",
-         str(notebook)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "nbval_outputs", "--nbval-lax",
+         "--nbval-kernel-name", f"kerasdl-{BACKEND}", "--nbval-cell-timeout", "600", str(notebook)],
         cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=1800,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    cells = json.loads(outputs.read_text())
+    assert len(cells) == sum(c["cell_type"] == "code" for c in nbformat.read(notebook, as_version=4).cells)
+    assert not noise_in(cells), "\n".join(noise_in(cells))
 
 
-EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+def test_noise_and_mismatch_detection_reject_what_they_should():
+    quiet = [{"source": "x = 1", "tags": [], "outputs": [{"output_type": "stream", "name": "stdout", "text": "1\n"}]}]
+    loud = [{"source": "import keras", "tags": [], "outputs": [
+        {"output_type": "stream", "name": "stderr", "text": "W0000 00:00 port.cc:153] oneDNN custom operations\n"}]}]
+    tagged = [{**loud[0], "tags": [EXPECTED_STDERR]}]
+    path = [{"source": "f()", "tags": [], "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": "/x/site-packages/keras/src/a.py:3: UserWarning\n"}]}]
+    assert noise_in(quiet) == []
+    assert len(noise_in(loud)) == 1 and "stderr" in noise_in(loud)[0]
+    assert len(noise_in(tagged)) == 1 and "noise" in noise_in(tagged)[0]  # tagged stderr still may not be framework noise
+    assert len(noise_in(path)) == 1
+    printed = [{"output_type": "stream", "name": "stdout", "text": "ok: True\n"}]
+    assert comparable(printed) == comparable([dict(printed[0])])
+    assert comparable(printed) != comparable([{"output_type": "stream", "name": "stdout", "text": "ok: False\n"}])
+    assert comparable(printed) != comparable(printed + [{"output_type": "stream", "name": "stderr", "text": "warn\n"}])
 
 
 def test_exercises_are_generated_from_the_current_solutions():
-    from kerasdl import exercises
+    from kerasdl.course import exercises
 
     messages = []
     outcome = exercises.build(ROOT / "solutions", ROOT / "exercises", check=True, echo=messages.append)
@@ -54,11 +137,11 @@ def test_exercises_are_generated_from_the_current_solutions():
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=[p.name for p in EXERCISES])
 def test_an_unsolved_exercise_scores_nothing_and_says_not_attempted(exercise):
-    from kerasdl import grading
+    from kerasdl.course import grader
 
     before = exercise.read_bytes()
-    grade = grading.grade(exercise, BACKEND, profile="quick", timeout=600, solutions=ROOT / "solutions")
+    grade = grader.grade(exercise, BACKEND, profile="quick", timeout=600, solutions=ROOT / "solutions")
     assert grade.items, f"{exercise.name}: no answer key"
     assert grade.score == 0
-    assert {item.status for item in grade.items} == {grading.NOT_ATTEMPTED}, grade.as_dict()
+    assert {item.status for item in grade.items} == {grader.NOT_ATTEMPTED}, grade.as_dict()
     assert exercise.read_bytes() == before

@@ -1,4 +1,4 @@
-"""char_rnn_checks: every item passes the right answer, rejects plausible wrong ones, and reports
+"""kerasdl.checks.char_rnn: every item passes the right answer, rejects plausible wrong ones, and reports
 wrong types and shapes as `✘` lines instead of crashing. Runs on the backend in KERAS_BACKEND."""
 
 import math
@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from kerasdl import char_rnn_checks, checks, data
+from kerasdl import checks, data
+from kerasdl.checks import char_rnn
 
 TEXT = data.load_text()
 CHARS = sorted(set(TEXT))
@@ -125,36 +126,36 @@ def model():
 
 
 def test_the_right_vocabulary_passes(capsys):
-    char_rnn_checks.check_vocabulary(TEXT, CHARS, encode, decode)
+    char_rnn.check_vocabulary(TEXT, CHARS, encode, decode)
     passes(capsys, VOCABULARY_ITEMS)
 
 
 def test_the_kits_vocabulary_passes_too(capsys):
     vocabulary = data.Vocabulary.from_text(TEXT)
-    char_rnn_checks.check_vocabulary(TEXT, vocabulary.chars, vocabulary.encode, vocabulary.decode)
+    char_rnn.check_vocabulary(TEXT, vocabulary.chars, vocabulary.encode, vocabulary.decode)
     passes(capsys, VOCABULARY_ITEMS)
 
 
 def test_a_vocabulary_that_loses_a_character_is_rejected(capsys):
     chars = CHARS[1:]  # built from the text without its newlines, say
     index = {char: position for position, char in enumerate(chars)}
-    char_rnn_checks.check_vocabulary(TEXT, chars, lambda t: np.array([index.get(c, 0) for c in t]),
+    char_rnn.check_vocabulary(TEXT, chars, lambda t: np.array([index.get(c, 0) for c in t]),
                                      lambda ids: "".join(chars[i] for i in ids))
     assert verdicts(capsys) == [(item, False) for item in VOCABULARY_ITEMS]
 
 
 def test_a_vocabulary_with_duplicates_is_rejected(capsys):
-    char_rnn_checks.check_vocabulary(TEXT, CHARS + ["a"], encode, decode)
+    char_rnn.check_vocabulary(TEXT, CHARS + ["a"], encode, decode)
     assert verdicts(capsys) == [(VOCABULARY_ITEMS[0], False), (VOCABULARY_ITEMS[1], True), (VOCABULARY_ITEMS[2], True)]
 
 
 def test_ids_counted_from_one_are_rejected(capsys):
-    char_rnn_checks.check_vocabulary(TEXT, CHARS, lambda t: encode(t) + 1, lambda ids: decode(np.asarray(ids) - 1))
+    char_rnn.check_vocabulary(TEXT, CHARS, lambda t: encode(t) + 1, lambda ids: decode(np.asarray(ids) - 1))
     assert verdicts(capsys) == [(VOCABULARY_ITEMS[0], True), (VOCABULARY_ITEMS[1], False), (VOCABULARY_ITEMS[2], True)]
 
 
 def test_a_decode_that_returns_a_list_is_rejected(capsys):
-    char_rnn_checks.check_vocabulary(TEXT, CHARS, encode, lambda ids: [CHARS[i] for i in ids])
+    char_rnn.check_vocabulary(TEXT, CHARS, encode, lambda ids: [CHARS[i] for i in ids])
     assert verdicts(capsys)[2] == (VOCABULARY_ITEMS[2], False)
 
 
@@ -169,7 +170,7 @@ def test_a_decode_that_returns_a_list_is_rejected(capsys):
     (TEXT, CHARS, encode, lambda ids: 42),
 ])
 def test_wrong_types_in_the_vocabulary_are_reported(text, chars, encoder, decoder, capsys):
-    char_rnn_checks.check_vocabulary(text, chars, encoder, decoder)
+    char_rnn.check_vocabulary(text, chars, encoder, decoder)
     found = verdicts(capsys)
     assert [item for item, _ in found] == VOCABULARY_ITEMS and not all(passed for _, passed in found)
 
@@ -181,7 +182,7 @@ def windows_check(function, sequence_length=LENGTH, x=None, y=None):
     if x is None:
         result = function(IDS[:5000], sequence_length, sequence_length)
         x, y = result if isinstance(result, tuple) and len(result) == 2 else (result, result)
-    char_rnn_checks.check_windows(function, x, y, sequence_length)
+    char_rnn.check_windows(function, x, y, sequence_length)
 
 
 def test_the_right_windows_pass(capsys):
@@ -236,7 +237,7 @@ def test_windows_that_ignore_step_are_rejected(capsys):
     (np.zeros((0, LENGTH), "int32"), np.zeros((0, LENGTH), "int32")),
 ])
 def test_wrong_training_arrays_are_reported(x, y, capsys):
-    char_rnn_checks.check_windows(make_windows, x, y, LENGTH)
+    char_rnn.check_windows(make_windows, x, y, LENGTH)
     assert verdicts(capsys)[0] == (WINDOW_ITEMS[0], False)
 
 
@@ -244,14 +245,14 @@ def test_wrong_training_arrays_are_reported(x, y, capsys):
                                       lambda ids, n, s: (list(ids), list(ids))])
 def test_a_broken_make_windows_is_reported(function, capsys):
     x, y = make_windows(IDS[:5000], LENGTH, LENGTH)
-    char_rnn_checks.check_windows(function, x, y, LENGTH)
+    char_rnn.check_windows(function, x, y, LENGTH)
     assert verdicts(capsys) == [(WINDOW_ITEMS[0], False), (WINDOW_ITEMS[1], False)]
 
 
 @pytest.mark.parametrize("sequence_length", ["32", None, LENGTH + 1])
 def test_a_bad_sequence_length_is_reported(sequence_length, capsys):
     x, y = make_windows(IDS[:5000], LENGTH, LENGTH)
-    char_rnn_checks.check_windows(make_windows, x, y, sequence_length)
+    char_rnn.check_windows(make_windows, x, y, sequence_length)
     assert verdicts(capsys) == [(WINDOW_ITEMS[0], False), (WINDOW_ITEMS[1], False)]
 
 
@@ -259,7 +260,7 @@ def test_a_bad_sequence_length_is_reported(sequence_length, capsys):
 
 
 def test_the_right_model_passes(model, validation, capsys):
-    char_rnn_checks.check_model(model, validation[0], VOCAB_SIZE)
+    char_rnn.check_model(model, validation[0], VOCAB_SIZE)
     passes(capsys, MODEL_ITEMS)
 
 
@@ -270,14 +271,14 @@ def test_the_right_model_passes(model, validation, capsys):
     (dict(recurrent="GRU"), False),
 ])
 def test_a_wrong_model_is_rejected(kind, layers_pass, validation, capsys):
-    char_rnn_checks.check_model(build_model(**kind), validation[0], VOCAB_SIZE)
+    char_rnn.check_model(build_model(**kind), validation[0], VOCAB_SIZE)
     assert verdicts(capsys) == [(MODEL_ITEMS[0], layers_pass), (MODEL_ITEMS[1], kind.get("recurrent") == "GRU")]
 
 
 def test_probabilities_and_last_step_outputs_get_their_own_hint(validation, capsys):
-    char_rnn_checks.check_model(build_model(activation="softmax"), validation[0], VOCAB_SIZE)
+    char_rnn.check_model(build_model(activation="softmax"), validation[0], VOCAB_SIZE)
     assert "the outputs are probabilities" in capsys.readouterr().out
-    char_rnn_checks.check_model(build_model(return_sequences=False), validation[0], VOCAB_SIZE)
+    char_rnn.check_model(build_model(return_sequences=False), validation[0], VOCAB_SIZE)
     assert f"expected an array of shape (64, {LENGTH}, N), got shape (64, {VOCAB_SIZE})" in capsys.readouterr().out
 
 
@@ -286,7 +287,7 @@ def test_probabilities_and_last_step_outputs_get_their_own_hint(validation, caps
     ("model", [[1, 2]], VOCAB_SIZE), ("model", "x", None), ("model", "x", 1.5),
 ])
 def test_wrong_types_for_the_model_check_are_reported(candidate, x, size, model, validation, capsys):
-    char_rnn_checks.check_model(model if candidate == "model" else candidate,
+    char_rnn.check_model(model if candidate == "model" else candidate,
                                 validation[0] if isinstance(x, str) else x, size)
     found = verdicts(capsys)
     assert [item for item, _ in found] == MODEL_ITEMS and not all(passed for _, passed in found)
@@ -302,8 +303,8 @@ def test_clipping_passes(clipping, capsys):
     optimizer = keras.optimizers.Adam(1e-3, **clipping)
     model = build_model()
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    char_rnn_checks.check_clipping(model)
-    char_rnn_checks.check_clipping(optimizer)
+    char_rnn.check_clipping(model)
+    char_rnn.check_clipping(optimizer)
     passes(capsys, [CLIP_ITEM, CLIP_ITEM])
 
 
@@ -312,13 +313,13 @@ def test_no_clipping_is_rejected(capsys):
 
     model = build_model()
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
-    char_rnn_checks.check_clipping(model)
+    char_rnn.check_clipping(model)
     assert hint(capsys) == f"✘ {CLIP_ITEM} — pass clipnorm (or clipvalue, or global_clipnorm) to the optimizer"
 
 
 @pytest.mark.parametrize("candidate", [None, "adam", "uncompiled"])
 def test_a_missing_optimizer_is_reported(candidate, capsys):
-    char_rnn_checks.check_clipping(build_model() if candidate == "uncompiled" else candidate)
+    char_rnn.check_clipping(build_model() if candidate == "uncompiled" else candidate)
     assert verdicts(capsys) == [(CLIP_ITEM, False)]
 
 
@@ -332,25 +333,25 @@ def numpy_cross_entropy(table, x, y):
 
 def test_a_bigram_model_passes_and_the_figures_are_computed_by_the_check(validation, capsys):
     x, y, bigram, _ = validation
-    figures = char_rnn_checks.check_validation_loss(table_model(bigram), x, y)
+    figures = char_rnn.check_validation_loss(table_model(bigram), x, y)
     passes(capsys, [LOSS_ITEM])
     frequencies = np.bincount(y.reshape(-1)) / y.size
     frequencies = frequencies[frequencies > 0]
     assert figures["unigram_entropy"] == pytest.approx(-(frequencies * np.log(frequencies)).sum(), abs=1e-9)
     assert figures["val_loss"] == pytest.approx(numpy_cross_entropy(bigram, x, y), abs=1e-4)
-    assert figures["val_loss"] <= (1 - char_rnn_checks.LOSS_MARGIN) * figures["unigram_entropy"]
+    assert figures["val_loss"] <= (1 - char_rnn.LOSS_MARGIN) * figures["unigram_entropy"]
 
 
 def test_an_untrained_model_is_rejected(model, validation, capsys):
     x, y, _, _ = validation
-    figures = char_rnn_checks.check_validation_loss(model, x, y)
+    figures = char_rnn.check_validation_loss(model, x, y)
     assert verdicts(capsys) == [(LOSS_ITEM, False)]
     assert figures["val_loss"] == pytest.approx(math.log(VOCAB_SIZE), abs=0.05)
 
 
 def test_a_model_that_only_learned_character_frequencies_is_rejected(validation, capsys):
     x, y, _, unigram = validation
-    figures = char_rnn_checks.check_validation_loss(table_model(unigram), x, y)
+    figures = char_rnn.check_validation_loss(table_model(unigram), x, y)
     assert verdicts(capsys) == [(LOSS_ITEM, False)]
     assert figures["val_loss"] == pytest.approx(figures["unigram_entropy"], abs=1e-3)
 
@@ -358,11 +359,11 @@ def test_a_model_that_only_learned_character_frequencies_is_rejected(validation,
 def test_targets_off_by_one_are_rejected_by_the_loss(validation, capsys):
     x, y, bigram, _ = validation
     copier = table_model(np.where(np.eye(VOCAB_SIZE) > 0, 20.0, 0.0))  # trained on y = x, it copies its input
-    assert char_rnn_checks.mean_cross_entropy(copier, x, x) < 0.01
-    figures = char_rnn_checks.check_validation_loss(copier, x, x)  # y_val = x_val: a near-zero loss...
+    assert char_rnn.mean_cross_entropy(copier, x, x) < 0.01
+    figures = char_rnn.check_validation_loss(copier, x, x)  # y_val = x_val: a near-zero loss...
     assert "y_val is not x_val shifted by one position" in hint(capsys)  # ...that measures nothing
     assert figures["val_loss"] is None
-    char_rnn_checks.check_validation_loss(table_model(bigram), x[:, :-1], y[:, 1:])  # shifted by two
+    char_rnn.check_validation_loss(table_model(bigram), x[:, :-1], y[:, 1:])  # shifted by two
     assert verdicts(capsys) == [(LOSS_ITEM, False)]
 
 
@@ -371,7 +372,7 @@ def test_a_model_that_outputs_probabilities_is_rejected(validation, capsys):
 
     x, y, bigram, _ = validation
     softmaxed = keras.Sequential([table_model(bigram), keras.layers.Softmax()])
-    char_rnn_checks.check_validation_loss(softmaxed, x, y)
+    char_rnn.check_validation_loss(softmaxed, x, y)
     assert "the model outputs probabilities" in hint(capsys)
 
 
@@ -391,15 +392,15 @@ def test_wrong_shapes_and_types_for_the_loss_are_reported(case, validation, caps
         x, y = x[:0], y[:0]
     else:
         candidate = None
-    figures = char_rnn_checks.check_validation_loss(candidate, x, y)
+    figures = char_rnn.check_validation_loss(candidate, x, y)
     assert verdicts(capsys) == [(LOSS_ITEM, False)]
     assert figures["val_loss"] is None
 
 
 def test_more_windows_than_the_cap_are_evaluated_on_an_even_sample(validation, monkeypatch, capsys):
     x, y, bigram, _ = validation
-    monkeypatch.setattr(char_rnn_checks, "MAX_LOSS_WINDOWS", 16)
-    figures = char_rnn_checks.check_validation_loss(table_model(bigram), x, y)
+    monkeypatch.setattr(char_rnn, "MAX_LOSS_WINDOWS", 16)
+    figures = char_rnn.check_validation_loss(table_model(bigram), x, y)
     passes(capsys, [LOSS_ITEM])
     keep = np.linspace(0, len(x) - 1, 16).round().astype(int)
     assert figures["val_loss"] == pytest.approx(numpy_cross_entropy(bigram, x[keep], y[keep]), abs=1e-4)
@@ -409,39 +410,39 @@ def test_more_windows_than_the_cap_are_evaluated_on_an_even_sample(validation, m
 
 
 def test_the_right_sampler_passes(capsys):
-    char_rnn_checks.check_temperature(sample_next_id, VOCAB_SIZE)
+    char_rnn.check_temperature(sample_next_id, VOCAB_SIZE)
     passes(capsys, TEMPERATURE_ITEMS)
 
 
 def test_the_probe_logits_separate_the_temperatures():
-    logits, favourite = char_rnn_checks.probe_logits(VOCAB_SIZE)
+    logits, favourite = char_rnn.probe_logits(VOCAB_SIZE)
     assert logits.argmax() == favourite
 
     def softmax(t):
         p = np.exp((logits - logits.max()) / t)
         return p / p.sum()
 
-    assert softmax(char_rnn_checks.LOW_TEMPERATURE)[favourite] > 0.999
+    assert softmax(char_rnn.LOW_TEMPERATURE)[favourite] > 0.999
     assert softmax(1.0)[favourite] < 0.5  # so that a sampler without temperature fails both items
     entropy = lambda p: -(p * np.log(p)).sum()  # noqa: E731
-    assert entropy(softmax(char_rnn_checks.HIGH_TEMPERATURE)) > 0.99 * math.log(VOCAB_SIZE)
+    assert entropy(softmax(char_rnn.HIGH_TEMPERATURE)) > 0.99 * math.log(VOCAB_SIZE)
     assert entropy(softmax(1.0)) < 0.85 * math.log(VOCAB_SIZE)
 
 
 def test_a_sampler_without_temperature_is_rejected(capsys):
-    char_rnn_checks.check_temperature(lambda logits, temperature, rng: sample_next_id(logits, 1.0, rng), VOCAB_SIZE)
+    char_rnn.check_temperature(lambda logits, temperature, rng: sample_next_id(logits, 1.0, rng), VOCAB_SIZE)
     assert verdicts(capsys) == [(TEMPERATURE_ITEMS[0], True), (TEMPERATURE_ITEMS[1], False),
                                 (TEMPERATURE_ITEMS[2], False)]
 
 
 def test_a_temperature_that_multiplies_is_rejected(capsys):
-    char_rnn_checks.check_temperature(lambda logits, t, rng: sample_next_id(logits, 1 / t, rng), VOCAB_SIZE)
+    char_rnn.check_temperature(lambda logits, t, rng: sample_next_id(logits, 1 / t, rng), VOCAB_SIZE)
     assert verdicts(capsys) == [(TEMPERATURE_ITEMS[0], True), (TEMPERATURE_ITEMS[1], False),
                                 (TEMPERATURE_ITEMS[2], False)]
 
 
 def test_a_greedy_sampler_is_rejected_at_high_temperature(capsys):
-    char_rnn_checks.check_temperature(lambda logits, t, rng: int(np.argmax(logits)), VOCAB_SIZE)
+    char_rnn.check_temperature(lambda logits, t, rng: int(np.argmax(logits)), VOCAB_SIZE)
     assert verdicts(capsys) == [(TEMPERATURE_ITEMS[0], True), (TEMPERATURE_ITEMS[1], True),
                                 (TEMPERATURE_ITEMS[2], False)]
 
@@ -452,14 +453,14 @@ def test_a_softmax_over_the_wrong_axis_is_reported(capsys):
         probabilities = np.exp(scaled) / np.exp(scaled).sum(axis=0, keepdims=True)  # over the batch axis: all 1
         return int(rng.choice(probabilities.shape[1], p=probabilities[0]))
 
-    char_rnn_checks.check_temperature(wrong_axis, VOCAB_SIZE)
+    char_rnn.check_temperature(wrong_axis, VOCAB_SIZE)
     out = capsys.readouterr().out
     assert [passed for _, passed in checks.parse(out)] == [False, False, False]
     assert "raised ValueError: Probabilities do not sum to 1" in out
 
 
 def test_sampling_outside_the_vocabulary_is_rejected(capsys):
-    char_rnn_checks.check_temperature(lambda logits, t, rng: sample_next_id(logits, t, rng) + 1, VOCAB_SIZE)
+    char_rnn.check_temperature(lambda logits, t, rng: sample_next_id(logits, t, rng) + 1, VOCAB_SIZE)
     out = capsys.readouterr().out
     assert checks.parse(out)[0] == (TEMPERATURE_ITEMS[0], False)
     assert "returned an id outside 0 .. vocab_size - 1" in out
@@ -476,21 +477,21 @@ def test_sampling_outside_the_vocabulary_is_rejected(capsys):
     (None, False),
 ])
 def test_what_a_sampler_returns_is_checked_not_crashed_on(sampler, passed, capsys):
-    char_rnn_checks.check_temperature(sampler, VOCAB_SIZE)
+    char_rnn.check_temperature(sampler, VOCAB_SIZE)
     assert verdicts(capsys)[0] == (TEMPERATURE_ITEMS[0], passed)
 
 
 def test_a_backend_tensor_id_is_accepted(capsys):
     from keras import ops
 
-    char_rnn_checks.check_temperature(lambda logits, t, rng: ops.convert_to_tensor(sample_next_id(logits, t, rng)),
+    char_rnn.check_temperature(lambda logits, t, rng: ops.convert_to_tensor(sample_next_id(logits, t, rng)),
                                       VOCAB_SIZE)
     passes(capsys, TEMPERATURE_ITEMS)
 
 
 @pytest.mark.parametrize("size", [None, "103", 1, 2.0])
 def test_a_bad_vocab_size_is_reported(size, capsys):
-    char_rnn_checks.check_temperature(sample_next_id, size)
+    char_rnn.check_temperature(sample_next_id, size)
     assert [passed for _, passed in verdicts(capsys)] == [False, False, False]
 
 
@@ -499,14 +500,14 @@ def test_the_sampler_is_not_implemented_yet():
         raise NotImplementedError("write your solution here")
 
     with pytest.raises(NotImplementedError):
-        char_rnn_checks.check_temperature(stub, VOCAB_SIZE)
+        char_rnn.check_temperature(stub, VOCAB_SIZE)
 
 
 # ---------------------------------------------------------------- generated text
 
 
 def test_generated_text_from_the_vocabulary_passes(model, capsys):
-    char_rnn_checks.check_generated_text(lambda *args: generate_text(model, *args), "The ", CHARS)
+    char_rnn.check_generated_text(lambda *args: generate_text(model, *args), "The ", CHARS)
     passes(capsys, [GENERATE_ITEM])
 
 
@@ -514,7 +515,7 @@ def test_text_decoded_outside_the_vocabulary_is_rejected(model, capsys):
     def as_code_points(prompt, length, temperature, rng):
         return generate_text(model, prompt, length, temperature, rng, decode=lambda ids: "".join(map(chr, ids)))
 
-    char_rnn_checks.check_generated_text(as_code_points, "The ", CHARS)
+    char_rnn.check_generated_text(as_code_points, "The ", CHARS)
     assert hint(capsys).endswith("the text holds characters that are not in the vocabulary; "
                                  "decode the sampled ids with the vocabulary's own characters")
 
@@ -528,12 +529,12 @@ def test_text_decoded_outside_the_vocabulary_is_rejected(model, capsys):
     None,
 ])
 def test_wrong_generated_text_is_reported(generator, capsys):
-    char_rnn_checks.check_generated_text(generator, "The ", CHARS)
+    char_rnn.check_generated_text(generator, "The ", CHARS)
     assert verdicts(capsys) == [(GENERATE_ITEM, False)]
 
 
 def test_a_bad_vocabulary_for_generated_text_is_reported(capsys):
-    char_rnn_checks.check_generated_text(lambda prompt, length, t, rng: "a" * length, "The ", None)
+    char_rnn.check_generated_text(lambda prompt, length, t, rng: "a" * length, "The ", None)
     assert verdicts(capsys) == [(GENERATE_ITEM, False)]
 
 
@@ -541,12 +542,12 @@ def test_a_bad_vocabulary_for_generated_text_is_reported(capsys):
 
 
 def test_every_check_reports_garbage_without_raising(capsys):
-    char_rnn_checks.check_vocabulary(None, None, None, None)
-    char_rnn_checks.check_windows(None, None, None, None)
-    char_rnn_checks.check_model(None, None, None)
-    char_rnn_checks.check_clipping(None)
-    assert char_rnn_checks.check_validation_loss(None, None, None) == {"val_loss": None, "unigram_entropy": None}
-    char_rnn_checks.check_temperature(None, None)
-    char_rnn_checks.check_generated_text(None, None, None)
+    char_rnn.check_vocabulary(None, None, None, None)
+    char_rnn.check_windows(None, None, None, None)
+    char_rnn.check_model(None, None, None)
+    char_rnn.check_clipping(None)
+    assert char_rnn.check_validation_loss(None, None, None) == {"val_loss": None, "unigram_entropy": None}
+    char_rnn.check_temperature(None, None)
+    char_rnn.check_generated_text(None, None, None)
     found = verdicts(capsys)
     assert len(found) == 13 and not any(passed for _, passed in found)

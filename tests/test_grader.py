@@ -14,7 +14,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from conftest import BACKEND
-from kerasdl import cli, exercises, grading
+from kerasdl.course import cli, exercises, grader
 
 ADD_CHECK = ('# NBVAL_CHECK_OUTPUT\nfrom kerasdl import checks\n'
              '_ = checks.check("add returns the sum", lambda: add(2, 3) == 5, hint="return a plus b")\n'
@@ -146,13 +146,13 @@ def test_cleared_outputs_fall_back_to_the_solution_and_deleted_checks_count(kit)
         (kit / folder).mkdir()
         nbformat.write(notebook, kit / folder / "arith.ipynb")  # named like its solution
     paths = [kit / "cleared" / "arith.ipynb", kit / "deleted" / "arith.ipynb"]
-    grades = grading.grade_all(paths, [BACKEND], solutions=kit / "solutions", echo=lambda line: None)
+    grades = grader.grade_all(paths, [BACKEND], solutions=kit / "solutions", echo=lambda line: None)
     assert [(g.score, g.total) for g in grades] == [(2, 3), (2, 3)]
     assert grades[0].items[2].status == "not attempted"
     assert (grades[1].items[2].status, grades[1].items[2].detail) == (
         "error", "its check cell is missing from the notebook")
 
-    without = grading.grade(paths[0], BACKEND, solutions=kit / "nowhere")
+    without = grader.grade(paths[0], BACKEND, solutions=kit / "nowhere")
     assert [(i.status, i.detail) for i in without.items] == [
         ("error", "no answer key: its stored output was cleared and there is no " + str(kit / "nowhere" / "arith.ipynb"))] * 2
     assert not without.full_marks
@@ -196,7 +196,7 @@ def test_items_not_printed_are_classified_by_the_error_that_stopped_them():
         (check + "d", "", None, False),  # never ran: the run stopped at cell 6
     )
     key = [(1, ["a1"]), (3, ["b1", "b2"]), (4, ["c1"]), (6, ["d1"])]
-    items = grading.score(executed, key, _Result(reason="CellTimeoutError: still running after 3 s"))
+    items = grader.score(executed, key, _Result(reason="CellTimeoutError: still running after 3 s"))
     assert [(i.name, i.status, i.detail) for i in items] == [
         ("a1", "not attempted", "NotImplementedError (code cell 1)"),
         ("b1", "passed", ""),
@@ -209,17 +209,17 @@ def test_items_not_printed_are_classified_by_the_error_that_stopped_them():
 def test_the_submissions_stored_verdicts_are_the_answer_key():
     notebook = solution()
     notebook.cells[4].outputs[0].text = "✘ mul multiplies — use *\n✔ mul handles zero\n"  # a learner's clean run
-    key, errors, notes = grading.answer_key(notebook, solution())
+    key, errors, notes = grader.answer_key(notebook, solution())
     assert key == [(1, ["add returns the sum", "add works on negatives"]), (3, ["mul multiplies", "mul handles zero"])]
     assert errors == [] and notes == []
 
     error = new_output("error", ename="NotImplementedError", evalue="", traceback=[])
     notebook.cells[4].outputs = [error]  # a learner's run of the unsolved part replaced the key
-    key, errors, _ = grading.answer_key(notebook, solution())
+    key, errors, _ = grader.answer_key(notebook, solution())
     assert key[1] == (3, ["mul multiplies"]) and errors == []
-    key, errors, _ = grading.answer_key(notebook)
+    key, errors, _ = grader.answer_key(notebook)
     assert len(key) == 1 and [(e.name, e.status) for e in errors] == [("check in code cell 4", "error")]
 
     notebook.cells[4].outputs = [new_output("stream", name="stdout", text="✔ mul multiplies\n"), error]
-    key, errors, notes = grading.answer_key(notebook)
+    key, errors, notes = grader.answer_key(notebook)
     assert key[1] == (3, ["mul multiplies"]) and len(notes) == 1 and "may be incomplete" in notes[0]

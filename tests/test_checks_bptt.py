@@ -1,10 +1,11 @@
-"""kerasdl.bptt_checks: the solution's functions pass every item; plausible wrong answers are rejected;
+"""kerasdl.checks.bptt: the solution's functions pass every item; plausible wrong answers are rejected;
 wrong types and shapes are reported as ✘ lines instead of crashing the check."""
 
 import numpy as np
 import pytest
 
-from kerasdl import bptt_checks, checks
+from kerasdl import checks
+from kerasdl.checks import bptt
 
 
 def verdicts(capsys):
@@ -94,7 +95,7 @@ def lstm_step_backward(dnext_h, dnext_c, cache, order="ifog", through_tanh=True)
 
 
 def gradient_norms(step_backward=rnn_step_backward):
-    p = bptt_checks.vanishing_problem()
+    p = bptt.vanishing_problem()
     prev_h, caches = p["h0"], []
     for t in range(p["x"].shape[1]):
         prev_h, cache = rnn_step_forward(p["x"][:, t, :], prev_h, p["Wx"], p["Wh"], p["b"])
@@ -107,18 +108,18 @@ def gradient_norms(step_backward=rnn_step_backward):
 
 
 def test_the_solution_passes_every_check(capsys):
-    bptt_checks.check_rnn_step_forward(rnn_step_forward)
-    bptt_checks.check_rnn_step_backward(rnn_step_forward, rnn_step_backward)
-    bptt_checks.check_rnn_forward(rnn_forward)
-    bptt_checks.check_rnn_backward(rnn_forward, rnn_backward)
-    bptt_checks.check_gradient_norms(gradient_norms())
-    bptt_checks.check_lstm_step_backward(lstm_step_forward, lstm_step_backward)
+    bptt.check_rnn_step_forward(rnn_step_forward)
+    bptt.check_rnn_step_backward(rnn_step_forward, rnn_step_backward)
+    bptt.check_rnn_forward(rnn_forward)
+    bptt.check_rnn_backward(rnn_forward, rnn_backward)
+    bptt.check_gradient_norms(gradient_norms())
+    bptt.check_lstm_step_backward(lstm_step_forward, lstm_step_backward)
     assert len(passed_all(capsys)) == 2 + 4 + 2 + 4 + 3 + 4
 
 
 def test_the_reference_norms_vanish():
-    norms = bptt_checks.reference_gradient_norms()
-    assert norms.shape == (bptt_checks.VANISHING_STEPS,)
+    norms = bptt.reference_gradient_norms()
+    assert norms.shape == (bptt.VANISHING_STEPS,)
     assert np.all(np.diff(norms) > 0) and norms[0] < 1e-3 * norms[-1]
 
 
@@ -130,7 +131,7 @@ def test_step_forward_with_transposed_recurrent_weights_is_rejected(capsys):
         next_h = np.tanh(x @ Wx + prev_h @ Wh.T + b)
         return next_h, (x, prev_h, Wx, Wh, next_h)
 
-    bptt_checks.check_rnn_step_forward(transposed)
+    bptt.check_rnn_step_forward(transposed)
     assert "from the right" in rejected(capsys, "next_h = tanh")
 
 
@@ -139,7 +140,7 @@ def test_step_forward_with_a_transposed_input_matrix_is_reported_not_raised(caps
         next_h = np.tanh(x @ Wx.T + prev_h @ Wh + b)  # (N, D) @ (H, D): a shape error, as D != H
         return next_h, None
 
-    bptt_checks.check_rnn_step_forward(transposed)
+    bptt.check_rnn_step_forward(transposed)
     found, hints = verdicts(capsys)
     assert [passed for _, passed in found] == [False, False]
     assert "raised ValueError" in hints[found[0][0]]
@@ -147,12 +148,12 @@ def test_step_forward_with_a_transposed_input_matrix_is_reported_not_raised(caps
 
 
 def test_step_forward_without_the_tanh_is_rejected(capsys):
-    bptt_checks.check_rnn_step_forward(lambda x, prev_h, Wx, Wh, b: (x @ Wx + prev_h @ Wh + b, None))
+    bptt.check_rnn_step_forward(lambda x, prev_h, Wx, Wh, b: (x @ Wx + prev_h @ Wh + b, None))
     rejected(capsys, "next_h = tanh")
 
 
 def test_step_forward_returning_only_next_h_is_reported(capsys):
-    bptt_checks.check_rnn_step_forward(lambda x, prev_h, Wx, Wh, b: np.tanh(x @ Wx + prev_h @ Wh + b))
+    bptt.check_rnn_step_forward(lambda x, prev_h, Wx, Wh, b: np.tanh(x @ Wx + prev_h @ Wh + b))
     hint = rejected(capsys, "rnn_step_forward returns")
     assert "expected a tuple of 2: (next_h, cache); got a ndarray" in hint
 
@@ -163,7 +164,7 @@ def test_step_backward_without_the_tanh_derivative_is_rejected(capsys):
         da = dnext_h  # the (1 - h²) factor is missing
         return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
-    bptt_checks.check_rnn_step_backward(rnn_step_forward, no_tanh_derivative)
+    bptt.check_rnn_step_backward(rnn_step_forward, no_tanh_derivative)
     found, hints = verdicts(capsys)
     assert dict(found) == {
         "rnn_step_backward returns (dx, dprev_h, dWx, dWh, db) shaped like x, prev_h, Wx, Wh, b": True,
@@ -180,7 +181,7 @@ def test_step_backward_with_a_transposed_weight_gradient_is_rejected(capsys):
         da = dnext_h * (1 - next_h**2)
         return da @ Wx.T, da @ Wh.T, x.T @ da, da.T @ prev_h, da.sum(axis=0)  # dWh transposed: same shape
 
-    bptt_checks.check_rnn_step_backward(rnn_step_forward, transposed)
+    bptt.check_rnn_step_backward(rnn_step_forward, transposed)
     assert "dWh (relative error" in rejected(capsys, "dWx, dWh and db")
 
 
@@ -190,7 +191,7 @@ def test_step_backward_with_untransposed_weights_is_reported_not_raised(capsys):
         da = dnext_h * (1 - next_h**2)
         return da @ Wx, da @ Wh, x.T @ da, prev_h.T @ da, da.sum(axis=0)  # (N, H) @ (D, H): shape error
 
-    bptt_checks.check_rnn_step_backward(rnn_step_forward, untransposed)
+    bptt.check_rnn_step_backward(rnn_step_forward, untransposed)
     found, hints = verdicts(capsys)
     assert [passed for _, passed in found] == [False] * 4
     assert "untransposed raised ValueError" in hints[found[0][0]]
@@ -201,7 +202,7 @@ def test_step_backward_with_a_wrong_gradient_shape_is_reported(capsys):
         dx, dprev_h, dWx, dWh, db = rnn_step_backward(dnext_h, cache)
         return dx, dprev_h, dWx, dWh, db[np.newaxis, :]  # (1, H) instead of (H,)
 
-    bptt_checks.check_rnn_step_backward(rnn_step_forward, wrong_db)
+    bptt.check_rnn_step_backward(rnn_step_forward, wrong_db)
     assert "db: expected an array of shape (4,), got shape (1, 4)" in rejected(capsys, "rnn_step_backward returns")
 
 
@@ -209,22 +210,22 @@ def test_step_backward_with_a_wrong_gradient_shape_is_reported(capsys):
 
 
 def test_forward_that_ignores_h0_is_rejected(capsys):
-    bptt_checks.check_rnn_forward(lambda x, h0, Wx, Wh, b: rnn_forward(x, np.zeros_like(h0), Wx, Wh, b))
+    bptt.check_rnn_forward(lambda x, h0, Wx, Wh, b: rnn_forward(x, np.zeros_like(h0), Wx, Wh, b))
     assert "h0 before the first step" in rejected(capsys, "h holds every step")
 
 
 def test_forward_with_transposed_recurrent_weights_is_rejected(capsys):
-    bptt_checks.check_rnn_forward(lambda x, h0, Wx, Wh, b: rnn_forward(x, h0, Wx, Wh.T, b))
+    bptt.check_rnn_forward(lambda x, h0, Wx, Wh, b: rnn_forward(x, h0, Wx, Wh.T, b))
     rejected(capsys, "h holds every step")
 
 
 def test_forward_returning_a_list_of_steps_is_reported(capsys):
-    bptt_checks.check_rnn_forward(lambda x, h0, Wx, Wh, b: (list(rnn_forward(x, h0, Wx, Wh, b)[0].transpose(1, 0, 2)), None))
+    bptt.check_rnn_forward(lambda x, h0, Wx, Wh, b: (list(rnn_forward(x, h0, Wx, Wh, b)[0].transpose(1, 0, 2)), None))
     assert "h: expected an array of shape (3, 4, 4), got a list" in rejected(capsys, "rnn_forward returns")
 
 
 def test_backward_that_does_not_accumulate_weight_gradients_is_rejected(capsys):
-    bptt_checks.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, accumulate=False))
+    bptt.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, accumulate=False))
     found, hints = verdicts(capsys)
     assert dict(found)["dx and dh0 match numerical gradients"] is True
     assert dict(found)["dWx, dWh and db match numerical gradients"] is False
@@ -232,7 +233,7 @@ def test_backward_that_does_not_accumulate_weight_gradients_is_rejected(capsys):
 
 
 def test_backward_that_drops_the_carried_gradient_is_rejected(capsys):
-    bptt_checks.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, carry=False))
+    bptt.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, carry=False))
     assert "carried back" in rejected(capsys, "dx and dh0")
 
 
@@ -241,13 +242,13 @@ def test_backward_without_the_tanh_derivative_is_rejected(capsys):
         x, prev_h, Wx, Wh, next_h = cache
         return dnext_h @ Wx.T, dnext_h @ Wh.T, x.T @ dnext_h, prev_h.T @ dnext_h, dnext_h.sum(axis=0)
 
-    bptt_checks.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, step_backward=no_tanh_derivative))
+    bptt.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, step_backward=no_tanh_derivative))
     found, _ = verdicts(capsys)
     assert [passed for _, passed in found] == [True, False, False, False]
 
 
 def test_backward_returning_none_is_reported_not_raised(capsys):
-    bptt_checks.check_rnn_backward(rnn_forward, lambda dh, cache: None)
+    bptt.check_rnn_backward(rnn_forward, lambda dh, cache: None)
     found, hints = verdicts(capsys)
     assert [passed for _, passed in found] == [False] * 4
     assert "expected a tuple of 5: (dx, dh0, dWx, dWh, db); got None" in hints[found[0][0]]
@@ -258,7 +259,7 @@ def test_backward_that_raises_is_reported_not_raised(capsys):
     def broken(dh, cache):
         return cache["x"]  # TypeError: the learner assumed another cache layout
 
-    bptt_checks.check_rnn_backward(rnn_forward, broken)
+    bptt.check_rnn_backward(rnn_forward, broken)
     assert "raised TypeError" in rejected(capsys, "rnn_backward returns")
 
 
@@ -267,21 +268,21 @@ def test_an_unsolved_part_propagates_not_implemented_error(capsys):
         raise NotImplementedError("write your solution here")
 
     with pytest.raises(NotImplementedError):
-        bptt_checks.check_rnn_backward(rnn_forward, unsolved)
+        bptt.check_rnn_backward(rnn_forward, unsolved)
     with pytest.raises(NotImplementedError):
-        bptt_checks.check_rnn_step_forward(unsolved)
+        bptt.check_rnn_step_forward(unsolved)
 
 
 # ---------------------------------------------------------------- wrong answers: gradient norms
 
 
 def test_a_list_of_norms_is_accepted(capsys):
-    bptt_checks.check_gradient_norms(list(gradient_norms()))
+    bptt.check_gradient_norms(list(gradient_norms()))
     passed_all(capsys)
 
 
 def test_norms_in_reverse_time_order_are_rejected(capsys):
-    bptt_checks.check_gradient_norms(gradient_norms()[::-1])
+    bptt.check_gradient_norms(gradient_norms()[::-1])
     found, _ = verdicts(capsys)
     assert [passed for _, passed in found] == [True, False, False]
 
@@ -291,12 +292,12 @@ def test_norms_without_the_tanh_derivative_are_rejected(capsys):
         x, prev_h, Wx, Wh, next_h = cache
         return None, dnext_h @ Wh.T, None, None, None
 
-    bptt_checks.check_gradient_norms(gradient_norms(no_tanh_derivative))
+    bptt.check_gradient_norms(gradient_norms(no_tanh_derivative))
     rejected(capsys, "the norms are")
 
 
 def test_norms_that_do_not_vanish_are_rejected(capsys):
-    bptt_checks.check_gradient_norms(np.ones(bptt_checks.VANISHING_STEPS))
+    bptt.check_gradient_norms(np.ones(bptt.VANISHING_STEPS))
     found, _ = verdicts(capsys)
     assert [passed for _, passed in found] == [True, False, False]
 
@@ -310,7 +311,7 @@ def test_norms_that_do_not_vanish_are_rejected(capsys):
     ([None] * 30, "the array contains NaN or infinite values"),
 ])
 def test_wrong_norm_types_and_shapes_are_reported(value, message, capsys):
-    bptt_checks.check_gradient_norms(value)
+    bptt.check_gradient_norms(value)
     found, hints = verdicts(capsys)
     assert [passed for _, passed in found] == [False] * 3
     assert hints[found[0][0]].startswith(message)
@@ -321,7 +322,7 @@ def test_wrong_norm_types_and_shapes_are_reported(value, message, capsys):
 
 def test_lstm_gates_in_the_wrong_order_are_rejected(capsys):
     # Keras's order i, f, c (g), o instead of the forward pass's i, f, o, g.
-    bptt_checks.check_lstm_step_backward(
+    bptt.check_lstm_step_backward(
         lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, order="ifgo"))
     found, hints = verdicts(capsys)
     weights_item = "dWx, dWh and db match numerical gradients, gates in the order i, f, o, g"
@@ -331,7 +332,7 @@ def test_lstm_gates_in_the_wrong_order_are_rejected(capsys):
 
 
 def test_lstm_without_the_tanh_derivative_of_the_cell_is_rejected(capsys):
-    bptt_checks.check_lstm_step_backward(
+    bptt.check_lstm_step_backward(
         lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, through_tanh=False))
     assert "1 - tanh(next_c)**2" in rejected(capsys, "dx, dprev_h and dprev_c")
 
@@ -341,12 +342,12 @@ def test_lstm_that_drops_the_forget_gate_in_dprev_c_is_rejected(capsys):
         dx, dprev_h, dprev_c, dWx, dWh, db = lstm_step_backward(dnext_h, dnext_c, cache)
         return dx, dprev_h, dprev_c / cache[6], dWx, dWh, db  # dprev_c = dc, without the * f
 
-    bptt_checks.check_lstm_step_backward(lstm_step_forward, no_forget)
+    bptt.check_lstm_step_backward(lstm_step_forward, no_forget)
     assert "dprev_c (relative error" in rejected(capsys, "dx, dprev_h and dprev_c")
 
 
 def test_lstm_returning_five_gradients_is_reported(capsys):
-    bptt_checks.check_lstm_step_backward(
+    bptt.check_lstm_step_backward(
         lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache)[:5])
     hint = rejected(capsys, "lstm_step_backward returns")
     assert "expected a tuple of 6" in hint and "got a tuple of 5" in hint

@@ -14,7 +14,7 @@ papermill passes through as an engine keyword) lets execution go on to the end,
 but papermill still raises PapermillExecutionError for the first error once
 every cell has run, and writes the executed notebook first; a cell timeout
 (CellTimeoutError) or a dead kernel (DeadKernelError) still stops the run,
-tagged or not. So the grader executes, with batch.execute, a copy of the
+tagged or not. So the grader executes, with runner.execute, a copy of the
 submission with every code cell tagged `raises-exception`, in a temporary
 folder (which is the notebook's working directory); the submission is only
 read. Every check cell runs, and a run stopped by a timeout or a dead kernel is
@@ -33,10 +33,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from kerasdl import batch, checks, kernels, runtime
+from kerasdl import checks, runtime
+from kerasdl.course import runner, kernels
 from kerasdl.backend import BACKENDS, DEFAULT, normalize
 from kerasdl.errors import KerasdlError
-from kerasdl.exercises import is_check_cell
+from kerasdl.course.exercises import is_check_cell
 
 DEFAULT_TIMEOUT = 600  # seconds per cell
 PASSED, FAILED, NOT_ATTEMPTED, ERROR = "passed", "failed", "not attempted", "error"
@@ -252,7 +253,7 @@ def grade(path, backend=DEFAULT, profile="quick", timeout=DEFAULT_TIMEOUT, solut
         copy_path = Path(folder) / path.name
         nbformat.write(_tagged(submission), copy_path)
         target = Path(output) if output else Path(folder) / "executed" / path.name
-        result = batch.execute(copy_path, target, name, profile=profile, timeout=timeout)
+        result = runner.execute(copy_path, target, name, profile=profile, timeout=timeout)
         executed = None
         if target.is_file():
             try:
@@ -322,12 +323,12 @@ def grade_all(paths, backends=(DEFAULT,), profile="quick", timeout=DEFAULT_TIMEO
         raise KerasdlError(f"profile {profile!r} is not one of {', '.join(runtime.PROFILES)}")
     if not timeout > 0:
         raise KerasdlError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    notebooks = batch.find_notebooks(paths)
+    notebooks = runner.find_notebooks(paths)
     backends = [normalize(name) for name in backends]
     for name in backends:
         kernels.require(name)
-    if out:  # batch.plan names the outputs OUT/<backend>/<name> and refuses to overwrite a submission
-        jobs = [(j.source, j.backend, j.label, j.output) for j in batch.plan(notebooks, backends, out)]
+    if out:  # runner.plan names the outputs OUT/<backend>/<name> and refuses to overwrite a submission
+        jobs = [(j.source, j.backend, j.label, j.output) for j in runner.plan(notebooks, backends, out)]
     else:
         jobs = [(source, name, _label(source), None) for name in backends for source in notebooks]
     grades, width = [], max(len(job[2]) for job in jobs)

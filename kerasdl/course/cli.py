@@ -3,7 +3,8 @@
 import argparse
 import sys
 
-from kerasdl import backend, kernels
+from kerasdl import backend
+from kerasdl.course import kernels
 from kerasdl.errors import KerasdlError
 
 
@@ -29,14 +30,14 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="kerasdl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from kerasdl import batch, doctor
+    from kerasdl.course import runner, doctor
 
-    batch.add_parser(commands)
+    runner.add_parser(commands)
     doctor.add_parser(commands)
-    from kerasdl import exercises, grading
+    from kerasdl.course import exercises, grader
 
     exercises.add_parser(commands)
-    grading.add_parser(commands)
+    grader.add_parser(commands)
 
     k = commands.add_parser("kernels", help="install, list or remove the per-backend Jupyter kernels")
     k.add_argument("action", choices=["install", "list", "remove"])

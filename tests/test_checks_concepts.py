@@ -1,10 +1,11 @@
-"""kerasdl.concept_checks: right answers pass, plausible wrong answers are rejected with feedback, and
+"""kerasdl.checks.concepts: right answers pass, plausible wrong answers are rejected with feedback, and
 answers of the wrong type are reported instead of crashing the check."""
 
 import numpy as np
 import pytest
 
-from kerasdl import checks, concept_checks
+from kerasdl import checks
+from kerasdl.checks import concepts
 
 
 def verdict(capsys):
@@ -28,19 +29,19 @@ RIGHT = {"q1": "a", "q2": {"a", "b"}, "q3": "b", "q4": "b", "q5": {"a", "c"}}
 
 @pytest.mark.parametrize("question", sorted(RIGHT))
 def test_the_right_choices_pass(question, capsys):
-    concept_checks.check_choice(question, RIGHT[question])
+    concepts.check_choice(question, RIGHT[question])
     item, passed, _ = verdict(capsys)
-    assert passed and item == concept_checks.CHOICES[question].item
+    assert passed and item == concepts.CHOICES[question].item
 
 
 @pytest.mark.parametrize("question, letter", [
-    (q, letter) for q, choice in sorted(concept_checks.CHOICES.items()) for letter in choice.options
+    (q, letter) for q, choice in sorted(concepts.CHOICES.items()) for letter in choice.options
     if letter not in choice.correct
 ])
 def test_every_wrong_choice_is_rejected_with_its_own_feedback(question, letter, capsys):
-    choice = concept_checks.CHOICES[question]
+    choice = concepts.CHOICES[question]
     answer = letter if not choice.multiple else set(choice.correct) | {letter}
-    concept_checks.check_choice(question, answer)
+    concepts.check_choice(question, answer)
     _, passed, hint = verdict(capsys)
     assert not passed
     assert hint == f"({letter}) is not right: {choice.feedback[letter]}"
@@ -48,13 +49,13 @@ def test_every_wrong_choice_is_rejected_with_its_own_feedback(question, letter, 
 
 @pytest.mark.parametrize("question, answer", [("q2", "a"), ("q2", {"b"}), ("q5", "c")])
 def test_half_of_a_multiple_answer_is_rejected(question, answer, capsys):
-    concept_checks.check_choice(question, answer)
+    concepts.check_choice(question, answer)
     _, passed, hint = verdict(capsys)
     assert not passed and "another statement is true" in hint
 
 
 def test_two_letters_for_a_one_answer_question_are_rejected(capsys):
-    concept_checks.check_choice("q1", {"a", "b"})
+    concepts.check_choice("q1", {"a", "b"})
     _, passed, hint = verdict(capsys)
     assert not passed and "one right answer" in hint
 
@@ -64,7 +65,7 @@ def test_two_letters_for_a_one_answer_question_are_rejected(capsys):
     ("q2", ("A", "b")), ("q5", frozenset("ac")), ("q5", "a c"),
 ])
 def test_letters_are_accepted_in_any_reasonable_form(question, answer, capsys):
-    concept_checks.check_choice(question, answer)
+    concepts.check_choice(question, answer)
     assert verdict(capsys)[1]
 
 
@@ -73,14 +74,14 @@ def test_letters_are_accepted_in_any_reasonable_form(question, answer, capsys):
     ({1, 2}, "something other than strings"), ("", 'for example "b"'), ("the first one", 'for example "b"'),
 ])
 def test_answers_that_are_not_letters_are_reported(answer, message, capsys):
-    concept_checks.check_choice("q2", answer)
+    concepts.check_choice("q2", answer)
     _, passed, hint = verdict(capsys)
     assert not passed and message in hint
 
 
 def test_an_unknown_question_is_an_authoring_error():
     with pytest.raises(ValueError, match="unknown question 'q9'"):
-        concept_checks.check_choice("q9", "a")
+        concepts.check_choice("q9", "a")
 
 
 # ---------------------------------------------------------------- gradient norm ratio
@@ -94,13 +95,13 @@ def backprop_norm_ratio(recurrent_matrix, gradient, num_steps):
 
 
 def test_the_solutions_ratio_passes_and_so_does_a_matrix_power(capsys):
-    concept_checks.check_backprop_norm_ratio(backprop_norm_ratio)
+    concepts.check_backprop_norm_ratio(backprop_norm_ratio)
     assert verdict(capsys)[1]
 
     def with_matrix_power(matrix, gradient, num_steps):
         return np.linalg.norm(np.linalg.matrix_power(matrix.T, num_steps) @ gradient) / np.linalg.norm(gradient)
 
-    concept_checks.check_backprop_norm_ratio(with_matrix_power)
+    concepts.check_backprop_norm_ratio(with_matrix_power)
     assert verdict(capsys)[1]
 
 
@@ -136,7 +137,7 @@ def largest_singular_value_power(matrix, gradient, num_steps):  # ignores the gr
     ("backprop_norm_ratio", "expected a function, got a str"),
 ])
 def test_wrong_ratios_are_rejected(wrong, message, capsys):
-    concept_checks.check_backprop_norm_ratio(wrong)
+    concepts.check_backprop_norm_ratio(wrong)
     _, passed, hint = verdict(capsys)
     assert not passed and message in hint, hint
 
@@ -146,7 +147,7 @@ def test_what_the_learners_function_prints_is_not_shown(capsys):
         print("debugging", matrix.shape)
         return backprop_norm_ratio(matrix, gradient, num_steps)
 
-    concept_checks.check_backprop_norm_ratio(chatty)
+    concepts.check_backprop_norm_ratio(chatty)
     assert capsys.readouterr().out == "✔ backprop_norm_ratio matches NumPy on random matrices\n"
 
 
@@ -155,19 +156,19 @@ def test_an_unwritten_function_propagates_not_implemented(capsys):
         raise NotImplementedError("write your solution here")
 
     with pytest.raises(NotImplementedError):
-        concept_checks.check_backprop_norm_ratio(stub)
+        concepts.check_backprop_norm_ratio(stub)
     assert capsys.readouterr().out == ""
 
 
 def test_the_gradient_factors_compound(capsys):
-    concept_checks.check_gradient_factors(0.9**50, 1.1**50)
+    concepts.check_gradient_factors(0.9**50, 1.1**50)
     found, _ = verdicts(capsys)
     assert [passed for _, passed in found] == [True, True]
-    concept_checks.check_gradient_factors(0.9 * 50, "117")
+    concepts.check_gradient_factors(0.9 * 50, "117")
     found, hints = verdicts(capsys)
     assert [passed for _, passed in found] == [False, False]
     assert "compounds" in hints[found[0][0]] and "got a str" in hints[found[1][0]]
-    concept_checks.check_gradient_factors(1.1**50, 0.9**50)  # swapped
+    concepts.check_gradient_factors(1.1**50, 0.9**50)  # swapped
     found, _ = verdicts(capsys)
     assert [passed for _, passed in found] == [False, False]
 
@@ -197,11 +198,11 @@ def test_the_keras_reference_counts_are_those_of_default_layers():
     for kind, formula in [("SimpleRNN", simple_rnn_params), ("LSTM", lstm_params), ("GRU", gru_params)]:
         default_layer = getattr(keras.layers, kind)(16)
         default_layer.build((None, None, 5))
-        assert concept_checks.keras_parameter_count(kind, 5, 16) == default_layer.count_params() == formula(5, 16)
+        assert concepts.keras_parameter_count(kind, 5, 16) == default_layer.count_params() == formula(5, 16)
 
 
 def test_the_right_formulas_pass_also_as_whole_floats(capsys):
-    concept_checks.check_parameter_counts(simple_rnn_params, lstm_params, lambda i, u: float(gru_params(i, u)))
+    concepts.check_parameter_counts(simple_rnn_params, lstm_params, lambda i, u: float(gru_params(i, u)))
     found, _ = verdicts(capsys)
     assert found == [(item, True) for item in PARAMETER_ITEMS]
 
@@ -218,7 +219,7 @@ def test_the_right_formulas_pass_also_as_whole_floats(capsys):
     ((simple_rnn_params, lstm_params, lambda i, u: 3 * u * (i + 2 * u + 2)), 2, "count the input kernel"),
 ])
 def test_wrong_counts_are_rejected_with_what_they_missed(formulas, failing, message, capsys):
-    concept_checks.check_parameter_counts(*formulas)
+    concepts.check_parameter_counts(*formulas)
     found, hints = verdicts(capsys)
     assert [passed for _, passed in found] == [index != failing for index in range(3)]
     assert message in hints[PARAMETER_ITEMS[failing]]
@@ -233,7 +234,7 @@ def test_wrong_counts_are_rejected_with_what_they_missed(formulas, failing, mess
     (4352, "expected a function, got an int"),
 ])
 def test_counts_of_the_wrong_type_are_reported(wrong, message, capsys):
-    concept_checks.check_parameter_counts(simple_rnn_params, wrong, gru_params)
+    concepts.check_parameter_counts(simple_rnn_params, wrong, gru_params)
     found, hints = verdicts(capsys)
     assert [passed for _, passed in found] == [True, False, True]
     assert message in hints[PARAMETER_ITEMS[1]]
@@ -262,10 +263,10 @@ OTHER_WORDINGS = {
 @pytest.mark.parametrize("question", sorted(GOOD))
 def test_good_answers_pass_in_other_wordings_too(question, capsys):
     for answer in (GOOD[question], OTHER_WORDINGS[question], GOOD[question].upper()):
-        concept_checks.check_written_answer(question, answer)
+        concepts.check_written_answer(question, answer)
         item, passed, hint = verdict(capsys)
         assert passed, (answer, hint)
-        assert item == concept_checks.WRITTEN[question].item
+        assert item == concepts.WRITTEN[question].item
 
 
 @pytest.mark.parametrize("question, answer, missing", [
@@ -287,7 +288,7 @@ def test_good_answers_pass_in_other_wordings_too(question, capsys):
      "how its accuracy usually compares"),
 ])
 def test_an_answer_missing_a_key_concept_is_rejected_with_a_hint(question, answer, missing, capsys):
-    concept_checks.check_written_answer(question, answer)
+    concepts.check_written_answer(question, answer)
     _, passed, hint = verdict(capsys)
     assert not passed
     assert hint == f"your answer does not yet say {missing}" or missing in hint, hint
@@ -300,11 +301,11 @@ def test_an_answer_missing_a_key_concept_is_rejected_with_a_hint(question, answe
     (["the gradient vanishes"], "got a list"),
 ])
 def test_answers_too_short_too_long_or_not_text_are_reported(answer, message, capsys):
-    concept_checks.check_written_answer("vanilla", answer)
+    concepts.check_written_answer("vanilla", answer)
     _, passed, hint = verdict(capsys)
     assert not passed and message in hint
 
 
 def test_an_unknown_written_question_is_an_authoring_error():
     with pytest.raises(ValueError, match="unknown question"):
-        concept_checks.check_written_answer("attention", "text")
+        concepts.check_written_answer("attention", "text")

@@ -6,7 +6,8 @@ import os
 import subprocess
 import sys
 
-from kerasdl import backend, kernels, runtime
+from kerasdl import backend, runtime
+from kerasdl.course import kernels
 from kerasdl.errors import KerasdlError
 
 OK, PROBLEM, INFO = "ok", "PROBLEM", "info"

@@ -1,10 +1,11 @@
-"""kerasdl.sine_checks: the solution's answers pass, plausible wrong answers are rejected with a hint,
+"""kerasdl.checks.sine: the solution's answers pass, plausible wrong answers are rejected with a hint,
 and wrong types and shapes are reported instead of crashing the check."""
 
 import numpy as np
 import pytest
 
-from kerasdl import checks, data, sine_checks
+from kerasdl import checks, data
+from kerasdl.checks import sine
 
 WINDOW, PERIOD, NOISE, FRACTION = 4, 20.0, 0.2, 0.2
 
@@ -62,7 +63,7 @@ WINDOW_ITEMS = ("windows have shape", "each target is the value right after")
 
 
 def test_the_solutions_windows_pass(capsys):
-    sine_checks.check_windows(make_windows)
+    sine.check_windows(make_windows)
     assert_items(capsys, dict.fromkeys(WINDOW_ITEMS, True))
 
 
@@ -71,7 +72,7 @@ def test_a_target_inside_the_window_is_rejected(capsys):
         x, _ = make_windows(series, window)
         return x, x[:, -1, :]
 
-    sine_checks.check_windows(target_is_last_input)
+    sine.check_windows(target_is_last_input)
     hints = assert_items(capsys, {WINDOW_ITEMS[0]: True, WINDOW_ITEMS[1]: False})
     assert "repeats the last value" in hints[WINDOW_ITEMS[1]]
 
@@ -81,7 +82,7 @@ def test_one_window_too_few_is_rejected(capsys):
         x, y = make_windows(series, window)
         return x[:-1], y[:-1]
 
-    sine_checks.check_windows(drops_the_last_window)
+    sine.check_windows(drops_the_last_window)
     hints = assert_items(capsys, {WINDOW_ITEMS[0]: False, WINDOW_ITEMS[1]: False})
     assert "has 25 windows" in hints[WINDOW_ITEMS[0]] and "got 24" in hints[WINDOW_ITEMS[0]]
 
@@ -91,7 +92,7 @@ def test_windows_shifted_by_one_are_rejected(capsys):
         x, y = make_windows(series, window)
         return np.concatenate([x[1:], x[-1:]]), y
 
-    sine_checks.check_windows(starts_at_one)
+    sine.check_windows(starts_at_one)
     assert_items(capsys, {WINDOW_ITEMS[0]: True, WINDOW_ITEMS[1]: False})
 
 
@@ -105,7 +106,7 @@ def test_windows_shifted_by_one_are_rejected(capsys):
     (None, "expected a function, got None"),
 ])
 def test_wrong_types_and_shapes_are_reported(wrong, message, capsys):
-    sine_checks.check_windows(wrong)
+    sine.check_windows(wrong)
     hints = assert_items(capsys, dict.fromkeys(WINDOW_ITEMS, False))
     assert message in hints[WINDOW_ITEMS[0]]
 
@@ -115,7 +116,7 @@ def test_an_unwritten_function_propagates_not_implemented(capsys):
         raise NotImplementedError("write your solution here")
 
     with pytest.raises(NotImplementedError):
-        sine_checks.check_windows(stub)
+        sine.check_windows(stub)
     assert capsys.readouterr().out == ""
 
 
@@ -125,7 +126,7 @@ SPLIT_ITEMS = ("split windows have the right shapes", "no leakage", "validation 
 
 
 def test_the_solutions_split_passes(capsys):
-    sine_checks.check_split(split_train_validation)
+    sine.check_split(split_train_validation)
     assert_items(capsys, dict.fromkeys(SPLIT_ITEMS, True))
 
 
@@ -136,7 +137,7 @@ def test_a_shuffled_split_is_rejected_as_leaking(capsys):
         cut = int(len(x) * (1 - validation_fraction))
         return (x[order[:cut]], y[order[:cut]]), (x[order[cut:]], y[order[cut:]])
 
-    sine_checks.check_split(shuffled)
+    sine.check_split(shuffled)
     hints = assert_items(capsys, {SPLIT_ITEMS[0]: True, SPLIT_ITEMS[1]: False, SPLIT_ITEMS[2]: False})
     assert "shuffled" in hints[SPLIT_ITEMS[1]]
 
@@ -147,7 +148,7 @@ def test_splitting_the_windows_instead_of_the_series_is_rejected(capsys):
         cut = int(len(x) * (1 - validation_fraction))
         return (x[:cut], y[:cut]), (x[cut:], y[cut:])
 
-    sine_checks.check_split(windows_straddle_the_cut)
+    sine.check_split(windows_straddle_the_cut)
     hints = assert_items(capsys, {SPLIT_ITEMS[0]: True, SPLIT_ITEMS[1]: False, SPLIT_ITEMS[2]: False})
     assert "straddle" in hints[SPLIT_ITEMS[1]]
 
@@ -157,7 +158,7 @@ def test_validating_on_the_past_is_rejected(capsys):
         cut = int(round(validation_fraction * len(series)))
         return make_windows(series[cut:], window), make_windows(series[:cut], window)
 
-    sine_checks.check_split(validation_first)
+    sine.check_split(validation_first)
     hints = assert_items(capsys, {SPLIT_ITEMS[0]: True, SPLIT_ITEMS[1]: True, SPLIT_ITEMS[2]: False})
     assert "after all the training data" in hints[SPLIT_ITEMS[2]]
 
@@ -166,7 +167,7 @@ def test_a_validation_part_of_the_wrong_size_is_rejected(capsys):
     def uses_the_training_fraction(series, window, validation_fraction):
         return split_train_validation(series, window, 1 - validation_fraction)
 
-    sine_checks.check_split(uses_the_training_fraction)
+    sine.check_split(uses_the_training_fraction)
     hints = assert_items(capsys, {SPLIT_ITEMS[0]: True, SPLIT_ITEMS[1]: True, SPLIT_ITEMS[2]: False})
     assert "about 45 windows" in hints[SPLIT_ITEMS[2]]
 
@@ -176,7 +177,7 @@ def test_off_by_one_windows_in_the_split_are_rejected(capsys):
         (x_train, _), (x_val, _) = split_train_validation(series, window, validation_fraction)
         return (x_train, x_train[:, -1, :]), (x_val, x_val[:, -1, :])
 
-    sine_checks.check_split(target_is_last_input)
+    sine.check_split(target_is_last_input)
     hints = assert_items(capsys, {SPLIT_ITEMS[0]: False, SPLIT_ITEMS[1]: True, SPLIT_ITEMS[2]: False})
     assert "consecutive steps followed by their target" in hints[SPLIT_ITEMS[0]]
 
@@ -189,7 +190,7 @@ def test_off_by_one_windows_in_the_split_are_rejected(capsys):
     (lambda s, w, f: s[10**6], "raised IndexError"),
 ])
 def test_wrong_split_results_are_reported(wrong, message, capsys):
-    sine_checks.check_split(wrong)
+    sine.check_split(wrong)
     hints = assert_items(capsys, dict.fromkeys(SPLIT_ITEMS, False))
     assert all(message in hint for hint in hints.values()), hints
 
@@ -209,9 +210,9 @@ def lstm_model(window=WINDOW, return_sequences=False):
 
 
 def test_an_lstm_regressor_passes(capsys):
-    sine_checks.check_model(lstm_model(), WINDOW)
+    sine.check_model(lstm_model(), WINDOW)
     assert_items(capsys, dict.fromkeys(MODEL_ITEMS, True))
-    sine_checks.check_model(lstm_model(window=None), WINDOW)  # any sequence length
+    sine.check_model(lstm_model(window=None), WINDOW)  # any sequence length
     assert_items(capsys, dict.fromkeys(MODEL_ITEMS, True))
 
 
@@ -220,22 +221,22 @@ def test_a_dense_only_model_is_rejected(capsys):
 
     inputs = keras.Input(shape=(WINDOW, 1))
     model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Flatten()(inputs)))
-    sine_checks.check_model(model, WINDOW)
+    sine.check_model(model, WINDOW)
     hints = assert_items(capsys, {MODEL_ITEMS[0]: True, MODEL_ITEMS[1]: False})
     assert "no keras.layers.LSTM" in hints[MODEL_ITEMS[1]]
 
 
 def test_one_output_per_time_step_is_rejected(capsys):
-    sine_checks.check_model(lstm_model(return_sequences=True), WINDOW)
+    sine.check_model(lstm_model(return_sequences=True), WINDOW)
     hints = assert_items(capsys, {MODEL_ITEMS[0]: False, MODEL_ITEMS[1]: True})
     assert "got shape (3, 4, 1)" in hints[MODEL_ITEMS[0]]
 
 
 def test_a_model_for_another_window_or_not_a_model_is_reported(capsys):
-    sine_checks.check_model(lstm_model(window=10), WINDOW)
+    sine.check_model(lstm_model(window=10), WINDOW)
     hints = assert_items(capsys, {MODEL_ITEMS[0]: False, MODEL_ITEMS[1]: True})
     assert "the model takes windows of 10 steps" in hints[MODEL_ITEMS[0]]
-    sine_checks.check_model("model", WINDOW)
+    sine.check_model("model", WINDOW)
     hints = assert_items(capsys, dict.fromkeys(MODEL_ITEMS, False))
     assert "expected a Keras model, got a str" in hints[MODEL_ITEMS[0]]
 
@@ -260,7 +261,7 @@ def baselines(series, fit_on="train", intercept=True, persistence_on="val", lag=
 
 def test_the_solutions_baselines_pass_with_or_without_an_intercept(series, capsys):
     for intercept in (True, False):
-        sine_checks.check_baselines(*baselines(series, intercept=intercept), series, WINDOW, FRACTION)
+        sine.check_baselines(*baselines(series, intercept=intercept), series, WINDOW, FRACTION)
         assert_items(capsys, dict.fromkeys(BASELINE_ITEMS, True))
 
 
@@ -270,7 +271,7 @@ def test_the_solutions_baselines_pass_with_or_without_an_intercept(series, capsy
     (dict(fit_on="val"), 1, "fitted on the validation windows"),
 ])
 def test_wrong_baselines_are_rejected(series, kwargs, item, message, capsys):
-    sine_checks.check_baselines(*baselines(series, **kwargs), series, WINDOW, FRACTION)
+    sine.check_baselines(*baselines(series, **kwargs), series, WINDOW, FRACTION)
     expected = dict.fromkeys(BASELINE_ITEMS, True)
     expected[BASELINE_ITEMS[item]] = False
     hints = assert_items(capsys, expected)
@@ -279,10 +280,10 @@ def test_wrong_baselines_are_rejected(series, kwargs, item, message, capsys):
 
 def test_a_root_mean_square_and_non_numbers_are_reported(series, capsys):
     persistence, linear = baselines(series)
-    sine_checks.check_baselines(np.sqrt(persistence), linear, series, WINDOW, FRACTION)
+    sine.check_baselines(np.sqrt(persistence), linear, series, WINDOW, FRACTION)
     hints = assert_items(capsys, {BASELINE_ITEMS[0]: False, BASELINE_ITEMS[1]: True})
     assert "root mean squared" in hints[BASELINE_ITEMS[0]]
-    sine_checks.check_baselines("0.12", np.array([linear, linear]), series, WINDOW, FRACTION)
+    sine.check_baselines("0.12", np.array([linear, linear]), series, WINDOW, FRACTION)
     hints = assert_items(capsys, dict.fromkeys(BASELINE_ITEMS, False))
     assert "expected a number, got a str" in hints[BASELINE_ITEMS[0]]
     assert "expected a single number" in hints[BASELINE_ITEMS[1]]
@@ -316,7 +317,7 @@ def best_forecast(windows):
 
 
 def linear_forecaster(series):
-    (x_train, y_train), _ = sine_checks.reference_split(series, WINDOW, FRACTION)
+    (x_train, y_train), _ = sine.reference_split(series, WINDOW, FRACTION)
     design = np.column_stack([x_train[:, :, 0], np.ones(len(x_train))])
     coefficients = np.linalg.lstsq(design, y_train[:, 0], rcond=None)[0]
     return coefficients
@@ -324,9 +325,9 @@ def linear_forecaster(series):
 
 def test_a_near_optimal_forecaster_passes_and_the_scores_are_recomputed(series, capsys):
     model = Forecaster(best_forecast)
-    sine_checks.check_forecast_quality(model, series, WINDOW, NOISE, FRACTION)
+    sine.check_forecast_quality(model, series, WINDOW, NOISE, FRACTION)
     assert_items(capsys, dict.fromkeys(QUALITY_ITEMS, True))
-    scores = sine_checks.forecast_scores(model, series, WINDOW, NOISE, FRACTION)
+    scores = sine.forecast_scores(model, series, WINDOW, NOISE, FRACTION)
     assert scores["noise_floor"] == pytest.approx(NOISE**2)
     assert scores["val_mse"] < scores["linear_ar_mse"] / 1.2 < scores["persistence_mse"] / 1.2
     assert scores["val_mse"] < 1.75 * NOISE**2
@@ -338,7 +339,7 @@ def test_a_near_optimal_forecaster_passes_and_the_scores_are_recomputed(series, 
     (lambda w: -w[:, -1], (False, False, False)),
 ])
 def test_models_no_better_than_persistence_are_rejected(series, forecast, expected, capsys):
-    sine_checks.check_forecast_quality(Forecaster(forecast), series, WINDOW, NOISE, FRACTION)
+    sine.check_forecast_quality(Forecaster(forecast), series, WINDOW, NOISE, FRACTION)
     hints = assert_items(capsys, dict(zip(QUALITY_ITEMS, expected)))
     assert "should be at least 1.5 times lower" in hints[QUALITY_ITEMS[0]]
 
@@ -351,19 +352,19 @@ def test_a_model_that_only_learned_the_linear_rule_is_rejected(series, capsys):
     dense = keras.layers.Dense(1)
     model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
     dense.set_weights([coefficients[:WINDOW, None].astype("float32"), coefficients[WINDOW:].astype("float32")])
-    sine_checks.check_forecast_quality(model, series, WINDOW, NOISE, FRACTION)
+    sine.check_forecast_quality(model, series, WINDOW, NOISE, FRACTION)
     hints = assert_items(capsys, dict(zip(QUALITY_ITEMS, (True, False, False))))
     assert "only learned a linear rule" in hints[QUALITY_ITEMS[1]]
     assert "at most 1.75 times" in hints[QUALITY_ITEMS[2]]
 
 
 def test_a_model_that_cannot_take_the_windows_is_reported(series, capsys):
-    sine_checks.check_forecast_quality(lstm_model(window=10), series, WINDOW, NOISE, FRACTION)
+    sine.check_forecast_quality(lstm_model(window=10), series, WINDOW, NOISE, FRACTION)
     assert_items(capsys, dict.fromkeys(QUALITY_ITEMS, False))
-    sine_checks.check_forecast_quality(Forecaster(lambda w: w), series, WINDOW, NOISE, FRACTION)
+    sine.check_forecast_quality(Forecaster(lambda w: w), series, WINDOW, NOISE, FRACTION)
     hints = assert_items(capsys, dict.fromkeys(QUALITY_ITEMS, False))
     assert "one number per window" in hints[QUALITY_ITEMS[0]]
-    sine_checks.check_forecast_quality(None, series, WINDOW, NOISE, FRACTION)
+    sine.check_forecast_quality(None, series, WINDOW, NOISE, FRACTION)
     hints = assert_items(capsys, dict.fromkeys(QUALITY_ITEMS, False))
     assert "expected a Keras model, got None" in hints[QUALITY_ITEMS[2]]
 
@@ -374,7 +375,7 @@ RECURSIVE_ITEMS = ("recursive forecast returns", "recursive forecast feeds")
 
 
 def test_the_solutions_recursive_forecast_passes(capsys):
-    sine_checks.check_recursive_forecast(forecast_recursive, WINDOW)
+    sine.check_recursive_forecast(forecast_recursive, WINDOW)
     assert_items(capsys, dict.fromkeys(RECURSIVE_ITEMS, True))
 
 
@@ -388,7 +389,7 @@ def test_it_also_passes_with_predict_or_a_direct_call(capsys):
             history.append(float(ops.convert_to_numpy(model(window_values))[0, 0]))
         return np.array(history[len(recent):])
 
-    sine_checks.check_recursive_forecast(with_predict, WINDOW)
+    sine.check_recursive_forecast(with_predict, WINDOW)
     assert_items(capsys, dict.fromkeys(RECURSIVE_ITEMS, True))
 
 
@@ -401,7 +402,7 @@ def test_what_the_learners_function_prints_is_not_shown(capsys):
             history.append(float(model.predict(window_values)[0, 0]))  # verbose: prints a progress bar
         return np.array(history[len(recent):])
 
-    sine_checks.check_recursive_forecast(with_progress_bars, WINDOW)
+    sine.check_recursive_forecast(with_progress_bars, WINDOW)
     out = capsys.readouterr().out
     assert out.splitlines() == [f"✔ {item}" for item in (
         "recursive forecast returns `steps` values, shape (steps,)", "recursive forecast feeds its own predictions back")]
@@ -412,7 +413,7 @@ def test_forecasting_from_the_same_window_is_rejected(capsys):
         window_values = np.asarray(recent, dtype="float32").reshape(1, -1, 1)
         return np.array([model.predict_on_batch(window_values)[0, 0] for _ in range(steps)])
 
-    sine_checks.check_recursive_forecast(same_window, WINDOW)
+    sine.check_recursive_forecast(same_window, WINDOW)
     hints = assert_items(capsys, {RECURSIVE_ITEMS[0]: True, RECURSIVE_ITEMS[1]: False})
     assert "same window" in hints[RECURSIVE_ITEMS[1]]
 
@@ -426,7 +427,7 @@ def test_dropping_the_newest_value_is_rejected(capsys):
             window_values = np.concatenate([window_values[:, :-1], [[[forecasts[-1]]]]], axis=1)
         return np.array(forecasts)
 
-    sine_checks.check_recursive_forecast(drops_newest, WINDOW)
+    sine.check_recursive_forecast(drops_newest, WINDOW)
     hints = assert_items(capsys, {RECURSIVE_ITEMS[0]: True, RECURSIVE_ITEMS[1]: False})
     assert "drops its newest value" in hints[RECURSIVE_ITEMS[1]]
 
@@ -439,7 +440,7 @@ def test_a_forecast_that_uses_true_values_is_rejected(capsys):
         windows = np.stack([observed[i : i + len(recent)] for i in range(steps)])[:, :, None]
         return model.predict_on_batch(windows)[:, 0]
 
-    sine_checks.check_recursive_forecast(uses_true_values, WINDOW)
+    sine.check_recursive_forecast(uses_true_values, WINDOW)
     hints = assert_items(capsys, {RECURSIVE_ITEMS[0]: True, RECURSIVE_ITEMS[1]: False})
     assert "not other data" in hints[RECURSIVE_ITEMS[1]]
 
@@ -451,6 +452,6 @@ def test_a_forecast_that_uses_true_values_is_rejected(capsys):
     (lambda m, r, s: m.predict_on_batch(r), "raised"),
 ])
 def test_wrong_recursive_results_are_reported(wrong, message, capsys):
-    sine_checks.check_recursive_forecast(wrong, WINDOW)
+    sine.check_recursive_forecast(wrong, WINDOW)
     hints = assert_items(capsys, dict.fromkeys(RECURSIVE_ITEMS, False))
     assert message in hints[RECURSIVE_ITEMS[0]]

@@ -1,4 +1,10 @@
-"""Verdict lines for exercise checks: `✔ item` or `✘ item — hint`, and reading them back.
+"""Exercise checks: this verdict core, and one module per exercise.
+
+cnn       01 CNN arithmetic          char_rnn  03 char-RNN text generation
+bptt      02 BPTT by hand            sine      04 sine-wave LSTM
+concepts  05 RNN concepts
+
+The core prints verdict lines, `✔ item` or `✘ item — hint`, and reads them back.
 
 A check cell prints one line per item and nothing that differs by backend or
 profile, so its stored output is the answer key (`# NBVAL_CHECK_OUTPUT`) and

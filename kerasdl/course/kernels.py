@@ -2,6 +2,13 @@
 
 Each kernelspec sets KERAS_BACKEND in its `env`, which overrides the shell,
 so in JupyterLab a learner switches backend with Kernel -> Change Kernel.
+
+The kernels do not forward output written straight to file descriptors 1 and 2
+(ipykernel's `capture_fd_output`): TensorFlow 2.21 writes absl and oneDNN log
+lines there on import whatever TF_CPP_MIN_LOG_LEVEL says, and they would land
+in the first cell that imports keras. Python's own prints, warnings and
+tracebacks still reach the notebook; the C++ lines go to the terminal that
+started Jupyter.
 """
 
 import json
@@ -29,7 +36,8 @@ def spec(name, python=None):
     """Return the kernel.json contents for backend `name`."""
     name = backend.normalize(name)
     return {
-        "argv": [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--IPKernelApp.capture_fd_output=False"],
         "display_name": DISPLAY_NAMES[name],
         "language": "python",
         "env": {

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from kerasdl import checks, cnn_checks
+from kerasdl import checks
+from kerasdl.checks import cnn
 
 # ---------------------------------------------------------------- right answers (as in the solution notebook)
 
@@ -88,36 +89,36 @@ def with_row(name, number, row):
 
 
 def test_every_check_passes_the_right_answers(capsys):
-    cnn_checks.check_output_size(output_size)
-    cnn_checks.check_conv_parameters(conv_parameters)
+    cnn.check_output_size(output_size)
+    cnn.check_conv_parameters(conv_parameters)
     for name, rows in STACK_ANSWERS.items():
-        cnn_checks.check_stack(name, rows)
-    cnn_checks.check_conv2d(conv2d)
-    cnn_checks.check_max_pool2d(max_pool2d)
+        cnn.check_stack(name, rows)
+    cnn.check_conv2d(conv2d)
+    cnn.check_max_pool2d(max_pool2d)
     found, _ = verdicts(capsys)
-    assert len(found) == 2 + 1 + 2 * len(STACK_ANSWERS) + len(cnn_checks.CONV2D_CASES) + len(cnn_checks.MAX_POOL_CASES)
+    assert len(found) == 2 + 1 + 2 * len(STACK_ANSWERS) + len(cnn.CONV2D_CASES) + len(cnn.MAX_POOL_CASES)
     assert all(passed for _, passed in found), [item for item, passed in found if not passed]
 
 
 def test_answers_as_numpy_integers_and_whole_floats_pass(capsys):
-    cnn_checks.check_output_size(lambda *args, **kwargs: np.int64(output_size(*args, **kwargs)))
-    cnn_checks.check_conv_parameters(lambda *args, **kwargs: float(conv_parameters(*args, **kwargs)))
-    cnn_checks.check_stack("C", [(list(shape), np.int32(count)) for shape, count in STACK_ANSWERS["C"]])
+    cnn.check_output_size(lambda *args, **kwargs: np.int64(output_size(*args, **kwargs)))
+    cnn.check_conv_parameters(lambda *args, **kwargs: float(conv_parameters(*args, **kwargs)))
+    cnn.check_stack("C", [(list(shape), np.int32(count)) for shape, count in STACK_ANSWERS["C"]])
     found, _ = verdicts(capsys)
     assert all(passed for _, passed in found)
 
 
 def test_the_reference_cross_correlation_matches_conv2d():
-    for number, (_, shape, kernel_size, filters, stride, padding) in enumerate(cnn_checks.CONV2D_CASES):
-        image, kernel, bias = cnn_checks._conv_problem(shape, kernel_size, filters, seed=number)
-        expected = cnn_checks._keras_conv(image, kernel, bias, stride, padding)
-        assert np.allclose(cnn_checks.cross_correlate(image, kernel, bias, stride, padding), expected, atol=1e-4)
+    for number, (_, shape, kernel_size, filters, stride, padding) in enumerate(cnn.CONV2D_CASES):
+        image, kernel, bias = cnn._conv_problem(shape, kernel_size, filters, seed=number)
+        expected = cnn._keras_conv(image, kernel, bias, stride, padding)
+        assert np.allclose(cnn.cross_correlate(image, kernel, bias, stride, padding), expected, atol=1e-4)
 
 
 def test_build_stack_gives_the_counts_of_keras():
-    assert cnn_checks.build_stack("A").count_params() == sum(count for _, count in STACK_ANSWERS["A"])
+    assert cnn.build_stack("A").count_params() == sum(count for _, count in STACK_ANSWERS["A"])
     with pytest.raises(ValueError, match="unknown stack 'D'"):
-        cnn_checks.build_stack("D")
+        cnn.build_stack("D")
 
 
 # ---------------------------------------------------------------- output sizes
@@ -154,7 +155,7 @@ def same_as_symmetric_padding(size, kernel_size, stride=1, padding="valid"):
     (same_as_symmetric_padding, "same"),
 ])
 def test_output_size_rejects_wrong_arithmetic(wrong, failing, capsys):
-    cnn_checks.check_output_size(wrong)
+    cnn.check_output_size(wrong)
     found, hints = verdicts(capsys)
     assert dict(found) == {
         "output_size with padding='valid' matches Conv2D": failing != "valid",
@@ -171,14 +172,14 @@ def test_output_size_rejects_wrong_arithmetic(wrong, failing, capsys):
     ((26, 26), "should be a whole number, got a tuple"),
 ])
 def test_output_size_reports_a_wrong_type_without_crashing(returned, message, capsys):
-    cnn_checks.check_output_size(lambda *args, **kwargs: returned)
+    cnn.check_output_size(lambda *args, **kwargs: returned)
     found, hints = verdicts(capsys)
     assert [passed for _, passed in found] == [False, False]
     assert all(message in hint for hint in hints.values())
 
 
 def test_an_exception_in_the_learners_function_becomes_a_cross(capsys):
-    cnn_checks.check_output_size(lambda size, kernel_size, stride=1, padding="valid": size / 0)
+    cnn.check_output_size(lambda size, kernel_size, stride=1, padding="valid": size / 0)
     found, hints = verdicts(capsys)
     assert [passed for _, passed in found] == [False, False]
     assert "raised ZeroDivisionError" in hints["output_size with padding='valid' matches Conv2D"]
@@ -188,8 +189,8 @@ def test_an_unsolved_part_stops_the_cell():
     def unsolved(*args, **kwargs):
         raise NotImplementedError("write your solution here")
 
-    for check in (cnn_checks.check_output_size, cnn_checks.check_conv_parameters, cnn_checks.check_conv2d,
-                  cnn_checks.check_max_pool2d):
+    for check in (cnn.check_output_size, cnn.check_conv_parameters, cnn.check_conv2d,
+                  cnn.check_max_pool2d):
         with pytest.raises(NotImplementedError):
             check(unsolved)
 
@@ -205,7 +206,7 @@ def test_an_unsolved_part_stops_the_cell():
     (lambda k, c, f, use_bias=True: (k * k + 1) * c * f, "plus one bias per filter"),
 ])
 def test_conv_parameters_rejects_a_forgotten_bias_and_other_miscounts(wrong, hint, capsys):
-    cnn_checks.check_conv_parameters(wrong)
+    cnn.check_conv_parameters(wrong)
     found, hints = verdicts(capsys)
     assert found == [("conv_parameters matches Conv2D's count_params()", False)]
     assert hint in hints["conv_parameters matches Conv2D's count_params()"]
@@ -227,7 +228,7 @@ def test_conv_parameters_rejects_a_forgotten_bias_and_other_miscounts(wrong, hin
     ("C", 1, ((3, 3, 8), 584), "that is the size with padding='valid'"),
 ])
 def test_stack_rejects_wrong_shapes(name, number, row, hint, capsys):
-    cnn_checks.check_stack(name, with_row(name, number, row))
+    cnn.check_stack(name, with_row(name, number, row))
     found, hints = verdicts(capsys)
     assert dict(found) == {f"stack {name}: output shapes match Keras": False,
                            f"stack {name}: parameter counts match count_params()": True}
@@ -245,7 +246,7 @@ def test_stack_rejects_wrong_shapes(name, number, row, hint, capsys):
     ("C", 3, ((1, 1, 4), 132), "use_bias=False"),
 ])
 def test_stack_rejects_wrong_parameter_counts(name, number, row, hint, capsys):
-    cnn_checks.check_stack(name, with_row(name, number, row))
+    cnn.check_stack(name, with_row(name, number, row))
     found, hints = verdicts(capsys)
     assert dict(found) == {f"stack {name}: output shapes match Keras": True,
                            f"stack {name}: parameter counts match count_params()": False}
@@ -263,7 +264,7 @@ def test_stack_rejects_wrong_parameter_counts(name, number, row, hint, capsys):
     (with_row("C", 1, ((4, 4, 8), "584")), "layer 1's parameter count should be a whole number, got a str"),
 ])
 def test_stack_reports_wrong_types_and_lengths_without_crashing(answers, message, capsys):
-    cnn_checks.check_stack("C", answers)
+    cnn.check_stack("C", answers)
     found, hints = verdicts(capsys)
     assert [passed for _, passed in found] == [False, False]
     assert message in hints["stack C: output shapes match Keras"]
@@ -302,7 +303,7 @@ def transposed_output(image, kernel, bias, stride=1, padding="valid"):
     return conv2d(image, kernel, bias, stride, padding).transpose(1, 0, 2)
 
 
-CONV2D_ITEMS = [f"conv2d matches Conv2D: {case[0]}" for case in cnn_checks.CONV2D_CASES]
+CONV2D_ITEMS = [f"conv2d matches Conv2D: {case[0]}" for case in cnn.CONV2D_CASES]
 
 
 @pytest.mark.parametrize("wrong, failing, hint", [
@@ -314,7 +315,7 @@ CONV2D_ITEMS = [f"conv2d matches Conv2D: {case[0]}" for case in cnn_checks.CONV2
     (transposed_output, CONV2D_ITEMS, "expected an array of shape"),
 ])
 def test_conv2d_rejects_convolution_a_missing_bias_and_wrong_padding(wrong, failing, hint, capsys):
-    cnn_checks.check_conv2d(wrong)
+    cnn.check_conv2d(wrong)
     found, hints = verdicts(capsys)
     assert [item for item, passed in found if not passed] == failing
     if hint:
@@ -322,7 +323,7 @@ def test_conv2d_rejects_convolution_a_missing_bias_and_wrong_padding(wrong, fail
 
 
 def test_conv2d_names_the_lopsided_padding_of_same_with_stride_2(capsys):
-    cnn_checks.check_conv2d(symmetric_same_padding)
+    cnn.check_conv2d(symmetric_same_padding)
     _, hints = verdicts(capsys)
     even = "conv2d matches Conv2D: 3×3 kernel, stride 2, padding='same', even sizes"
     assert "wrong 'same' padding" in hints[even]  # the right shape, shifted values
@@ -335,7 +336,7 @@ def test_conv2d_names_the_lopsided_padding_of_same_with_stride_2(capsys):
     (np.full((5, 4, 3), np.nan), "NaN or infinite"),
 ])
 def test_conv2d_reports_a_wrong_type_without_crashing(returned, message, capsys):
-    cnn_checks.check_conv2d(lambda *args, **kwargs: returned)
+    cnn.check_conv2d(lambda *args, **kwargs: returned)
     found, hints = verdicts(capsys)
     assert not any(passed for _, passed in found)
     assert message in hints[CONV2D_ITEMS[0]]
@@ -344,7 +345,7 @@ def test_conv2d_reports_a_wrong_type_without_crashing(returned, message, capsys)
 def test_conv2d_accepts_a_backend_tensor(capsys):
     from keras import ops
 
-    cnn_checks.check_conv2d(lambda *args, **kwargs: ops.convert_to_tensor(conv2d(*args, **kwargs)))
+    cnn.check_conv2d(lambda *args, **kwargs: ops.convert_to_tensor(conv2d(*args, **kwargs)))
     found, _ = verdicts(capsys)
     assert all(passed for _, passed in found)
 
@@ -352,7 +353,7 @@ def test_conv2d_accepts_a_backend_tensor(capsys):
 # ---------------------------------------------------------------- max pooling
 
 
-POOL_ITEMS = [f"max_pool2d matches MaxPooling2D: {case[0]}" for case in cnn_checks.MAX_POOL_CASES]
+POOL_ITEMS = [f"max_pool2d matches MaxPooling2D: {case[0]}" for case in cnn.MAX_POOL_CASES]
 
 
 def ceil_mode_pool(image, pool_size=2, stride=None):
@@ -375,7 +376,7 @@ def ceil_mode_pool(image, pool_size=2, stride=None):
     (lambda image, pool_size=2, stride=None: None, POOL_ITEMS, "got None"),
 ])
 def test_max_pool2d_rejects_average_pooling_and_wrong_windows(wrong, failing, hint, capsys):
-    cnn_checks.check_max_pool2d(wrong)
+    cnn.check_max_pool2d(wrong)
     found, hints = verdicts(capsys)
     assert [item for item, passed in found if not passed] == failing
     assert all(hint in hints[item] for item in failing)
@@ -415,14 +416,14 @@ def test_a_trained_cnn_passes_and_the_same_cnn_untrained_fails(digits, capsys):
     (x_train, y_train), (x_test, y_test) = digits
     runtime.set_seed(0)
     model = small_cnn()
-    cnn_checks.check_digits_model(model, x_test, y_test, 0.95)
+    cnn.check_digits_model(model, x_test, y_test, 0.95)
     found, hints = verdicts(capsys)
     assert found == list(zip(DIGITS_ITEMS, [True, True, False]))
     assert hints[DIGITS_ITEMS[2]].startswith("test accuracy ")  # how far it got, then the hint
 
     model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x_train, y_train, epochs=20, batch_size=32, verbose=0)
-    cnn_checks.check_digits_model(model, x_test, y_test, 0.95)
+    cnn.check_digits_model(model, x_test, y_test, 0.95)
     found, _ = verdicts(capsys)
     assert found == list(zip(DIGITS_ITEMS, [True, True, True]))
 
@@ -434,7 +435,7 @@ def test_a_dense_only_model_is_not_convolutional(digits, capsys):
     (_, _), (x_test, y_test) = digits
     inputs = keras.Input(shape=(8, 8, 1))
     model = keras.Model(inputs, layers.Dense(10)(layers.Flatten()(inputs)))
-    cnn_checks.check_digits_model(model, x_test, y_test, 0.95)
+    cnn.check_digits_model(model, x_test, y_test, 0.95)
     found, _ = verdicts(capsys)
     assert dict(found)[DIGITS_ITEMS[1]] is False
 
@@ -446,7 +447,7 @@ def test_a_dense_only_model_is_not_convolutional(digits, capsys):
 ])
 def test_a_wrong_model_is_reported_without_crashing(make, message, digits, capsys):
     (_, _), (x_test, y_test) = digits
-    cnn_checks.check_digits_model(make(), x_test, y_test, 0.95)
+    cnn.check_digits_model(make(), x_test, y_test, 0.95)
     found, hints = verdicts(capsys)
     assert not dict(found)[DIGITS_ITEMS[0]] and not dict(found)[DIGITS_ITEMS[2]]
     assert message in hints[DIGITS_ITEMS[0]]

@@ -1,4 +1,4 @@
-"""`kerasdl run` and kerasdl.batch.execute, on the backend named by KERAS_BACKEND."""
+"""`kerasdl run` and kerasdl.course.runner.execute, on the backend named by KERAS_BACKEND."""
 
 import json
 import os
@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from kerasdl import batch, cli, kernels
+from kerasdl.course import runner, cli, kernels
 from kerasdl.errors import KerasdlError
 
 BACKEND = os.environ.get("KERAS_BACKEND", "jax")
@@ -104,15 +104,15 @@ def test_failures_are_isolated_classified_and_located(tmp_path, capsys):
 def test_execute_returns_a_result_and_raises_only_for_bad_arguments(tmp_path, monkeypatch):
     source = write(tmp_path, "zero.ipynb", NOTEBOOKS["zero.ipynb"])
     monkeypatch.delenv("KERASDL_PROFILE", raising=False)
-    result = batch.execute(source, tmp_path / "out" / "zero.ipynb", BACKEND, timeout=60)
+    result = runner.execute(source, tmp_path / "out" / "zero.ipynb", BACKEND, timeout=60)
     assert (result.status, result.cell, result.reason) == ("failed", 2, "ZeroDivisionError: division by zero")
     assert result.backend == BACKEND and result.profile == "quick" and result.metrics == {"partial": 1}
     assert Path(result.output).exists()
     assert "KERASDL_PROFILE" not in os.environ  # set for the kernel only, then removed again
     with pytest.raises(KerasdlError, match="overwrite"):
-        batch.execute(source, source, BACKEND)
+        runner.execute(source, source, BACKEND)
     with pytest.raises(KerasdlError, match="not a notebook"):
-        batch.execute(tmp_path / "missing.ipynb", tmp_path / "x.ipynb", BACKEND)
+        runner.execute(tmp_path / "missing.ipynb", tmp_path / "x.ipynb", BACKEND)
 
 
 @pytest.mark.notebook
@@ -175,16 +175,16 @@ def test_folders_expand_sorted_and_clashing_names_keep_their_folder(tmp_path):
     write(tmp_path / "a" / ".ipynb_checkpoints", "first-checkpoint.ipynb", ["1"])
     (tmp_path / "a" / "notes.md").write_text("x")
     (tmp_path / "b" / "folder.ipynb").mkdir()  # a folder, not a notebook
-    found = batch.find_notebooks([tmp_path / "a", tmp_path / "b", tmp_path / "a" / "same.ipynb"])
+    found = runner.find_notebooks([tmp_path / "a", tmp_path / "b", tmp_path / "a" / "same.ipynb"])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a/first.ipynb", "a/same.ipynb", "b/same.ipynb"]
-    jobs = batch.plan(found, ("jax", "torch"), tmp_path / "out")
+    jobs = runner.plan(found, ("jax", "torch"), tmp_path / "out")
     outputs = [job.output.relative_to(tmp_path / "out").as_posix() for job in jobs]
     assert outputs == ["jax/first.ipynb", "jax/a/same.ipynb", "jax/b/same.ipynb",
                        "torch/first.ipynb", "torch/a/same.ipynb", "torch/b/same.ipynb"]
 
 
 def test_importing_batch_imports_no_framework():
-    code = ("import sys, kerasdl.batch; "
+    code = ("import sys, kerasdl.course.runner; "
             "print(sorted(m for m in ('keras', 'jax', 'torch', 'tensorflow', 'papermill') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -29,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from kerasdl import kernels, results, runtime
+from kerasdl import results, runtime
+from kerasdl.course import kernels
 from kerasdl.backend import BACKENDS, DEFAULT, normalize
 from kerasdl.errors import KerasdlError
 

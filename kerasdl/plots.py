@@ -1,0 +1,256 @@
+"""The course's figures: training curves, image grids, confusion matrices, heatmaps, lines.
+
+Every function draws one figure and shows it (`show=True`, the default, returns
+None so a notebook cell displays it once); with `show=False` it returns the
+matplotlib Figure instead, for tests or further drawing. Arrays may be NumPy
+arrays or backend tensors. matplotlib is imported when a function is called.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _numpy(values, name):
+    """Return `values` (a sequence, NumPy array or backend tensor) as a NumPy array."""
+    if type(values).__module__.split(".")[0] in ("torch", "tensorflow", "jax", "jaxlib", "keras"):
+        import keras
+
+        values = keras.ops.convert_to_numpy(values)
+    try:
+        return np.asarray(values)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array or a list of numbers, got {type(values).__name__}") from None
+
+
+def _finish(figure, title, show):
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    if not show:
+        return figure
+    _pyplot().show()
+    return None
+
+
+def _history_dict(history, label):
+    data = getattr(history, "history", history)
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"{label} must be a keras History or a dict of metric lists, got {type(history).__name__}")
+    return data
+
+
+def _histories(histories):
+    """Return {label: {metric: values}} from one history or a dict of labelled histories."""
+    if hasattr(histories, "history"):
+        return {"": histories.history}
+    if isinstance(histories, dict) and histories:
+        first = next(iter(histories.values()))
+        if hasattr(first, "history") or isinstance(first, dict):
+            return {str(label): _history_dict(h, f"histories[{label!r}]") for label, h in histories.items()}
+        return {"": histories}
+    raise ValueError("histories must be a keras History, a dict of metric lists, "
+                     "or a dict {label: History} to compare several runs")
+
+
+def training_curves(histories, metrics=None, baselines=None, title=None, log_scale=False, show=True):
+    """Plot training (solid) and validation (dashed) curves per metric, one panel each.
+
+    `histories`: a keras History, its `.history` dict, or {label: History} for several runs.
+    `metrics`: names to plot (default: every metric that is not a val_ copy).
+    `baselines`: {label: value} drawn as horizontal lines on the first panel, or
+    {metric: {label: value}} for chosen panels. `log_scale`: a log y axis for
+    loss-like metrics (names containing "loss", "mse" or "error").
+    """
+    runs = _histories(histories)
+    if metrics is None:
+        metrics = [m for m in next(iter(runs.values())) if not m.startswith("val_") and m != "learning_rate"]
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    for label, history in runs.items():
+        missing = [m for m in metrics if m not in history]
+        if missing:
+            known = ", ".join(sorted(history))
+            raise ValueError(f"history {label or ''} has no {', '.join(missing)}; it has {known}".replace("  ", " "))
+    if baselines and all(isinstance(v, numbers.Real) for v in baselines.values()):
+        baselines = {metrics[0]: baselines}
+    baselines = baselines or {}
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for axis, metric in zip(axes[0], metrics):
+        for index, (label, history) in enumerate(runs.items()):
+            colour = colours[index % len(colours)]
+            epochs = np.arange(1, len(history[metric]) + 1)
+            name = f"{label} " if label else ""
+            axis.plot(epochs, history[metric], color=colour, label=f"{name}training")
+            if f"val_{metric}" in history:
+                axis.plot(epochs, history[f"val_{metric}"], color=colour, linestyle="--", label=f"{name}validation")
+        for number, (label, value) in enumerate(baselines.get(metric, {}).items()):
+            axis.axhline(value, color="gray", linestyle=[":", "-.", (0, (5, 5))][number % 3], label=label)
+        if log_scale and any(word in metric for word in ("loss", "mse", "error")):
+            axis.set_yscale("log")
+        axis.set_xlabel("epoch")
+        axis.set_title(metric)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    return _finish(figure, title, show)
+
+
+def image_grid(images, titles=None, columns=8, cmap="gray_r", title=None, size=1.2, symmetric=False, show=True):
+    """Show `images` (n, height, width[, 1 or 3]) in a grid, `columns` wide, with optional `titles`.
+
+    `symmetric=True` centres the colour scale on zero (for filters and signed maps).
+    """
+    images = _numpy(images, "images")
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]  # (n, height, width)
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (3, 4)):
+        raise ValueError(f"images must have shape (n, height, width), (n, height, width, 1) or "
+                         f"(n, height, width, 3), got {images.shape}")
+    count = len(images)
+    if count == 0:
+        raise ValueError("images is empty: nothing to show")
+    if titles is not None and len(titles) != count:
+        raise ValueError(f"got {len(titles)} titles for {count} images: give one title per image")
+    columns = max(1, min(int(columns), count))
+    rows = -(-count // columns)
+    plt = _pyplot()
+    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.3 if titles else 0)),
+                                squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.set_xticks([])
+        axis.set_yticks([])
+        if index >= count:
+            axis.axis("off")
+            continue
+        image = images[index]
+        if symmetric:
+            limit = float(np.abs(image).max()) or 1.0
+            axis.imshow(image, cmap=cmap, vmin=-limit, vmax=limit)
+        else:
+            axis.imshow(image, cmap=cmap)
+        if titles is not None:
+            axis.set_title(str(titles[index]), fontsize=8)
+    return _finish(figure, title, show)
+
+
+def confusion_matrix(true_labels, predicted_labels, class_names=None, title=None, show=True):
+    """Plot the confusion matrix (rows: true class, columns: predicted) with counts; return the counts when show=False too.
+
+    With show=True returns None; with show=False returns (Figure, counts).
+    """
+    true_labels = _numpy(true_labels, "true_labels").astype(int).ravel()
+    predicted_labels = _numpy(predicted_labels, "predicted_labels").astype(int).ravel()
+    if true_labels.shape != predicted_labels.shape:
+        raise ValueError(f"true_labels has {true_labels.size} labels and predicted_labels {predicted_labels.size}: "
+                         "pass one prediction per example")
+    num_classes = len(class_names) if class_names is not None else int(max(true_labels.max(), predicted_labels.max())) + 1
+    counts = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(counts, (true_labels, predicted_labels), 1)  # count each (true, predicted) pair
+    names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(0.45 * num_classes + 1.5, 0.45 * num_classes + 1.2))
+    axis.imshow(counts, cmap="Blues")
+    for row in range(num_classes):
+        for column in range(num_classes):
+            if counts[row, column]:
+                dark = counts[row, column] > counts.max() / 2
+                axis.text(column, row, counts[row, column], ha="center", va="center", fontsize=8,
+                          color="white" if dark else "black")
+    axis.set_xticks(range(num_classes), names)
+    axis.set_yticks(range(num_classes), names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    figure = _finish(figure, title, show)
+    return None if figure is None else (figure, counts)
+
+
+def heatmap(values, x_labels=None, y_labels=None, title=None, cmap="viridis", colorbar="", centered=False,
+            x_title=None, y_title=None, annotate=False, show=True):
+    """Plot a 2-D array as a heatmap with a colour bar labelled `colorbar`.
+
+    `centered=True` uses a diverging scale symmetric around zero (cmap "coolwarm" unless given);
+    `annotate=True` writes each value in its cell. Labels are strings per column / row.
+    """
+    values = _numpy(values, "values")
+    if values.ndim != 2:
+        raise ValueError(f"values must be 2-D (rows, columns), got shape {values.shape}")
+    for labels, size, what in ((x_labels, values.shape[1], "x_labels (columns)"),
+                               (y_labels, values.shape[0], "y_labels (rows)")):
+        if labels is not None and len(labels) != size:
+            raise ValueError(f"{what} has {len(labels)} labels for {size} entries")
+    plt = _pyplot()
+    rows, columns = values.shape
+    figure, axis = plt.subplots(figsize=(min(12, 1.5 + 0.4 * columns), min(9, 1.2 + 0.4 * rows)))
+    options = {}
+    if centered:
+        limit = float(np.abs(values).max()) or 1.0
+        options = {"vmin": -limit, "vmax": limit}
+        cmap = "coolwarm" if cmap == "viridis" else cmap
+    shown = axis.imshow(values, cmap=cmap, aspect="auto", **options)
+    figure.colorbar(shown, ax=axis, label=colorbar)
+    if x_labels is not None:
+        axis.set_xticks(range(columns), [str(label) for label in x_labels], fontsize=8)
+    if y_labels is not None:
+        axis.set_yticks(range(rows), [str(label) for label in y_labels], fontsize=8)
+    if annotate:
+        middle = (values.max() + values.min()) / 2
+        for row in range(rows):
+            for column in range(columns):
+                axis.text(column, row, f"{values[row, column]:.2g}", ha="center", va="center", fontsize=7,
+                          color="white" if values[row, column] < middle else "black")
+    if x_title:
+        axis.set_xlabel(x_title)
+    if y_title:
+        axis.set_ylabel(y_title)
+    return _finish(figure, title, show)
+
+
+def lines(x, series, x_title, y_title, title=None, log_x=False, log_y=False, baselines=None, markers=True,
+          show=True):
+    """Plot each of `series` ({label: values}) against `x`, with optional horizontal `baselines` ({label: value}).
+
+    For a metric against depth, a step time against sequence length, and the like.
+    """
+    x = _numpy(x, "x")
+    if not isinstance(series, dict) or not series:
+        raise ValueError("series must be a non-empty dict {label: values}")
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(6.5, 3.8))
+    for label, values in series.items():
+        values = _numpy(values, f"series[{label!r}]")
+        if values.shape != x.shape:
+            raise ValueError(f"series[{label!r}] has shape {values.shape}, x has {x.shape}: give one value per x")
+        axis.plot(x, values, marker="o" if markers else None, markersize=4, label=str(label))
+    for number, (label, value) in enumerate((baselines or {}).items()):
+        axis.axhline(value, color="gray", linestyle=[":", "-.", "--"][number % 3], label=label)
+    if log_x:
+        axis.set_xscale("log")
+    if log_y:
+        axis.set_yscale("log")
+    axis.set_xlabel(x_title)
+    axis.set_ylabel(y_title)
+    axis.grid(alpha=0.3, which="both")
+    axis.legend(fontsize=8)
+    return _finish(figure, title, show)
+
+
+def gradient_norms(norms, x_title="time step", title=None, log_scale=True, show=True):
+    """Plot gradient norms over time steps or layers: one array, or {label: array} to compare.
+
+    Position 0 is the first step (or layer); the y axis is logarithmic by default,
+    where vanishing and exploding gradients are straight lines.
+    """
+    if not isinstance(norms, dict):
+        norms = {"gradient norm": norms}
+    arrays = {label: _numpy(values, f"norms[{label!r}]").ravel() for label, values in norms.items()}
+    length = max(len(a) for a in arrays.values())
+    x = np.arange(length)
+    padded = {label: np.concatenate([a, np.full(length - len(a), np.nan)]) for label, a in arrays.items()}
+    return lines(x, padded, x_title, "gradient norm", title=title, log_y=log_scale, markers=length <= 40, show=show)

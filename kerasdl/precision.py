@@ -1,0 +1,95 @@
+"""Exact float32 matrix products for parity checks, on every backend.
+
+On Ampere and Hopper GPUs, float32 matrix products and cuDNN kernels run in
+TF32 (10 mantissa bits) by default in JAX and PyTorch (and in TensorFlow
+unless turned off): measured on an H200, a from-scratch LSTM and Keras's
+differed by up to 1.9e-4 (JAX) and 1.5e-4 (PyTorch), while with full
+precision they agree to 1e-5. Comparisons of a from-scratch computation with a
+framework's therefore run inside `exact_matmul()`:
+
+    with precision.exact_matmul():
+        keras_output = layer(x)
+
+On a CPU it changes nothing. It imports only the active backend's framework.
+"""
+
+import contextlib
+
+
+@contextlib.contextmanager
+def exact_matmul():
+    """Run the block with TF32 turned off for the active backend (full float32 products); restore after."""
+    import keras
+
+    name = keras.config.backend()
+    if name == "jax":
+        import jax
+
+        with jax.default_matmul_precision("highest"):
+            yield
+    elif name == "torch":
+        with _torch_ieee():
+            yield
+    elif name == "tensorflow":
+        import tensorflow as tf
+
+        before = tf.config.experimental.tensor_float_32_execution_enabled()
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        try:
+            yield
+        finally:
+            tf.config.experimental.enable_tensor_float_32_execution(before)
+    else:
+        yield
+
+
+@contextlib.contextmanager
+def _torch_ieee():
+    import torch
+
+    # PyTorch 2.9+ has per-kernel fp32_precision settings; older versions the allow_tf32 flags.
+    # Using both kinds in one process raises, so use whichever this PyTorch reports as in use.
+    settings = [torch.backends.cuda.matmul, getattr(torch.backends.cudnn, "conv", None),
+                getattr(torch.backends.cudnn, "rnn", None)]
+    if all(s is not None and getattr(s, "fp32_precision", None) not in (None, "none") for s in settings):
+        before = [s.fp32_precision for s in settings]
+        for s in settings:
+            s.fp32_precision = "ieee"
+        try:
+            yield
+        finally:
+            for s, value in zip(settings, before):
+                s.fp32_precision = value
+        return
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+              torch.get_float32_matmul_precision())
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.set_float32_matmul_precision("highest")
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before[:2]
+        torch.set_float32_matmul_precision(before[2])
+
+
+def tf32_active():
+    """Return True when the active backend would run float32 matrix products as TF32 on its GPU now."""
+    import keras
+
+    from kerasdl import runtime
+
+    if runtime.accelerator() is None:
+        return False
+    name = keras.config.backend()
+    if name == "jax":
+        import jax
+
+        return jax.config.jax_default_matmul_precision in (None, "default", "bfloat16", "tensorfloat32")
+    if name == "torch":
+        import torch
+
+        return torch.backends.cudnn.allow_tf32 or torch.get_float32_matmul_precision() != "highest"
+    import tensorflow as tf
+
+    return bool(tf.config.experimental.tensor_float_32_execution_enabled())
