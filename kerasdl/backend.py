@@ -53,13 +53,34 @@ def active():
     return "tensorflow", "Keras's built-in default (nothing else set)"
 
 
+KERNEL_CHOICES = "Keras 3 · JAX, Keras 3 · PyTorch or Keras 3 · TensorFlow (kerasdl)"
+_noted = False
+
+
+def _in_other_jupyter_kernel():
+    """Return True inside a Jupyter kernel that is not one of the kit's (e.g. "Python 3 (ipykernel)")."""
+    app = sys.modules.get("ipykernel.kernelapp")
+    return bool(app and app.IPKernelApp.initialized() and not os.environ.get("KERASDL_KERNEL"))
+
+
 def check():
-    """Return the active backend's name; raise BackendError if the kit does not support it."""
+    """Return the active backend's name; raise BackendError if the kit does not support it.
+
+    In a Jupyter kernel that is not one of the kit's, it also prints once which backend
+    that kernel got and how to pick a kit kernel instead.
+    """
+    global _noted
     name, reason = active()
     if name not in BACKENDS:
         raise BackendError(
             f"backend {name!r} ({reason}) is not one of {', '.join(BACKENDS)}: "
             "pick a kerasdl kernel or set KERAS_BACKEND, then restart the kernel"
+        )
+    if not _noted and _in_other_jupyter_kernel():
+        _noted = True
+        print(
+            f"This kernel is not one of the kit's: Keras uses the {name} backend ({reason}). "
+            f"To choose the backend, use Kernel → Change Kernel… → {KERNEL_CHOICES}."
         )
     return name
 

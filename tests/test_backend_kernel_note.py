@@ -1,0 +1,50 @@
+"""backend.check() in a Jupyter kernel that is not the kit's says which backend it got."""
+
+import sys
+import types
+
+import pytest
+
+from kerasdl import backend
+
+
+@pytest.fixture
+def kernel(monkeypatch):
+    """Pretend to run inside an initialised ipykernel; return a function that sets KERASDL_KERNEL."""
+    running = types.SimpleNamespace(initialized=lambda: True)
+    monkeypatch.setitem(sys.modules, "ipykernel.kernelapp", types.SimpleNamespace(IPKernelApp=running))
+    monkeypatch.setattr(backend, "_noted", False)
+    monkeypatch.delitem(sys.modules, "keras", raising=False)
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    monkeypatch.delenv("KERASDL_KERNEL", raising=False)
+    return lambda name: monkeypatch.setenv("KERASDL_KERNEL", name)
+
+
+def test_a_plain_python_kernel_is_told_its_backend_and_the_kit_kernels_once(kernel, capsys):
+    assert backend.check() == "torch"
+    note = capsys.readouterr().out
+    assert note.startswith("This kernel is not one of the kit's: Keras uses the torch backend")
+    assert "Kernel → Change Kernel… → Keras 3 · JAX, Keras 3 · PyTorch or Keras 3 · TensorFlow (kerasdl)" in note
+    assert note.count("\n") == 1
+    assert backend.check() == "torch"
+    assert capsys.readouterr().out == ""
+
+
+def test_a_kit_kernel_prints_nothing(kernel, capsys):
+    kernel("kerasdl-torch")
+    assert backend.check() == "torch"
+    assert capsys.readouterr().out == ""
+
+
+def test_outside_a_kernel_nothing_is_printed(kernel, monkeypatch, capsys):
+    monkeypatch.delitem(sys.modules, "ipykernel.kernelapp")
+    assert backend.check() == "torch"
+    assert capsys.readouterr().out == ""
+
+
+def test_the_note_names_the_kits_display_names():
+    from kerasdl.course import kernels
+
+    for name in kernels.DISPLAY_NAMES.values():
+        label = name.removesuffix(" (kerasdl)")
+        assert label in backend.KERNEL_CHOICES, f"{name!r} is not what the note tells a learner to pick"
