@@ -16,7 +16,7 @@ test: env  ## the whole suite once per backend (quick profile), with timings
 	@bash tools/test_matrix.sh
 
 lab: env  ## JupyterLab on the chapters; pick a kerasdl kernel to choose the backend
-	.venv/bin/jupyter lab --notebook-dir=.
+	.venv/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 doctor: env
 	.venv/bin/kerasdl doctor

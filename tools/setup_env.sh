@@ -41,4 +41,8 @@ else
 fi
 
 "$VENV/bin/kerasdl" kernels install --quiet
+# JupyterLab defaults for a clean course page: no "Jupyter news" prompt, no update checks
+# (both would reach for the network). A learner's own settings still win.
+mkdir -p "$VENV/share/jupyter/lab/settings"
+cp tools/lab_overrides.json "$VENV/share/jupyter/lab/settings/overrides.json"
 echo "setup: done in $(( $(date +%s) - start )) s"
