@@ -1,4 +1,4 @@
-"""The course's figures: training curves, image grids, confusion matrices, heatmaps, lines.
+"""The course's figures: training curves, image grids, confusion matrices, heatmaps, lines, diagrams.
 
 Every function draws one figure and shows it (`show=True`, the default, returns
 None so a notebook cell displays it once); with `show=False` it returns the
@@ -254,3 +254,58 @@ def gradient_norms(norms, x_title="time step", title=None, log_scale=True, show=
     x = np.arange(length)
     padded = {label: np.concatenate([a, np.full(length - len(a), np.nan)]) for label, a in arrays.items()}
     return lines(x, padded, x_title, "gradient norm", title=title, log_y=log_scale, markers=length <= 40, show=show)
+
+
+def diagram(nodes, arrows, title=None, size=(8, 3), show=True):
+    """Draw a graph of labelled boxes joined by arrows: an unrolled network, a cell's gates.
+
+    `nodes`: {name: (x, y, text)} or {name: (x, y, text, colour)}, positions in any units,
+    text may use $...$. `arrows`: (start, end), (start, end, label) or (start, end, label, bend)
+    with names from `nodes`; `bend` curves the arrow (0 straight, 0.3 a gentle arc), and an
+    arrow from a node to itself is drawn as a loop on its right.
+    """
+    if not isinstance(nodes, dict) or not nodes:
+        raise ValueError("nodes must be a non-empty dict {name: (x, y, text[, colour])}")
+    for name, node in nodes.items():
+        if not isinstance(node, (tuple, list)) or len(node) not in (3, 4) or not all(
+                isinstance(v, numbers.Real) for v in node[:2]):
+            raise ValueError(f"nodes[{name!r}] must be (x, y, text) or (x, y, text, colour), got {node!r}")
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=size)
+    for name, (x, y, text, *colour) in nodes.items():
+        axis.text(x, y, text, ha="center", va="center", fontsize=12, zorder=3,
+                  bbox=dict(boxstyle="round,pad=0.35", linewidth=1.2, facecolor=(colour or ["#eeeeee"])[0]))
+    for arrow in arrows:
+        if not isinstance(arrow, (tuple, list)) or len(arrow) not in (2, 3, 4):
+            raise ValueError(f"each arrow must be (start, end), (start, end, label) or (start, end, label, bend), "
+                             f"got {arrow!r}")
+        start, end, label, bend = list(arrow) + ["", 0.0][len(arrow) - 2:]  # label "" and bend 0 by default
+        if not isinstance(bend, numbers.Real):
+            raise ValueError(f"an arrow's bend must be a number (0 for straight), got {bend!r} in {arrow!r}")
+        unknown = [n for n in (start, end) if n not in nodes]
+        if unknown:
+            raise ValueError(f"arrow {arrow!r} names {unknown[0]!r}, which is not a node; "
+                             f"nodes are {', '.join(map(repr, nodes))}")
+        (x0, y0), (x1, y1) = nodes[start][:2], nodes[end][:2]
+        style = dict(arrowstyle="->", linewidth=1.2, color="#333333")
+        if start == end:  # a loop on the right of the node
+            axis.annotate("", xy=(x0 + 0.15, y0 - 0.15), xytext=(x0 + 0.15, y0 + 0.15),
+                          arrowprops=dict(style, connectionstyle="arc3,rad=-1.8"))
+            label_at, align = (x0 + 0.45, y0), "left"
+        else:
+            axis.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                          arrowprops=dict(style, shrinkA=14, shrinkB=14, connectionstyle=f"arc3,rad={bend}"))
+            # the middle of the arc: matplotlib bends it by `bend` times the chord, perpendicular to it
+            middle = ((x0 + x1) / 2 + bend * (y1 - y0) / 2, (y0 + y1) / 2 - bend * (x1 - x0) / 2)
+            if abs(x1 - x0) > abs(y1 - y0):  # mostly horizontal: the label above the arrow
+                label_at, align = (middle[0], middle[1] + 0.15), "center"
+            else:  # mostly vertical: the label to its right
+                label_at, align = (middle[0] + 0.08, middle[1]), "left"
+        if label:
+            axis.text(*label_at, label, fontsize=10, color="#444444", ha=align, va="center")
+    xs = [node[0] for node in nodes.values()]
+    ys = [node[1] for node in nodes.values()]
+    axis.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
+    axis.set_ylim(min(ys) - 0.5, max(ys) + 0.5)
+    axis.axis("off")
+    return _finish(figure, title, show)
