@@ -155,7 +155,7 @@ def test_step_forward_without_the_tanh_is_rejected(capsys):
 def test_step_forward_returning_only_next_h_is_reported(capsys):
     bptt.check_rnn_step_forward(lambda x, prev_h, Wx, Wh, b: np.tanh(x @ Wx + prev_h @ Wh + b))
     hint = rejected(capsys, "rnn_step_forward returns")
-    assert "expected a tuple of 2: (next_h, cache); got a ndarray" in hint
+    assert "expected a tuple of 2: (next_h, cache); got an ndarray" in hint
 
 
 def test_step_backward_without_the_tanh_derivative_is_rejected(capsys):
@@ -221,7 +221,7 @@ def test_forward_with_transposed_recurrent_weights_is_rejected(capsys):
 
 def test_forward_returning_a_list_of_steps_is_reported(capsys):
     bptt.check_rnn_forward(lambda x, h0, Wx, Wh, b: (list(rnn_forward(x, h0, Wx, Wh, b)[0].transpose(1, 0, 2)), None))
-    assert "h: expected an array of shape (3, 4, 4), got a list" in rejected(capsys, "rnn_forward returns")
+    assert "h: expected an array of shape (3, 4, 4), got shape (4, 3, 4)" in rejected(capsys, "rnn_forward returns")
 
 
 def test_backward_that_does_not_accumulate_weight_gradients_is_rejected(capsys):

@@ -332,7 +332,7 @@ def test_conv2d_names_the_lopsided_padding_of_same_with_stride_2(capsys):
 
 @pytest.mark.parametrize("returned, message", [
     ("an image", "expected an array of shape (5, 4, 3), got a str"),
-    ([[1.0]], "expected an array of shape (5, 4, 3), got a list"),
+    ([[1.0]], "expected an array of shape (5, 4, 3), got shape (1, 1)"),
     (np.full((5, 4, 3), np.nan), "NaN or infinite"),
 ])
 def test_conv2d_reports_a_wrong_type_without_crashing(returned, message, capsys):

@@ -22,14 +22,40 @@ part yet, so the cell stops there and graders count its items as not attempted.
 or call them from a function that returns None. A trailing `;` is not enough: nbval
 runs cells without history, so IPython still displays the value (measured with
 nbval 0.11 / IPython 9), and that extra output fails the checked cell.
+
+What a check accepts — one rule for every exercise, applied by the `expect_*` helpers:
+
+- an array: a NumPy array, a backend tensor (JAX, PyTorch, TensorFlow), or a list or
+  tuple of numbers (nested for more axes) that forms a rectangular array;
+- a number: a Python or NumPy number, or an array or tensor holding exactly one value;
+  a whole number (a count, a size, an id) may also be a float without a fraction (26.0);
+- a shape: a tuple, a list or a 1-D integer array of whole numbers; one whole number is
+  a one-axis shape (`(2304)` without its comma is just 2304);
+- several results (a pair (x, y), the five gradients of a backward pass): a tuple or a
+  list of that length;
+- never: a bool as a number, a str as an array or a number.
+`expect_array`, `expect_number`, `expect_whole`, `expect_shape` and `expect_tuple`
+return the value in one form (a NumPy array, a float, an int, a tuple of ints, a tuple)
+or raise a CheckError that says what was expected and what came.
+
+Written answers are not graded by the checks: `record_answer(item, answer, model_answer)`
+prints `✎ item — recorded for your instructor` (neither ✔ nor ✘; `parse` reads its
+`passed` as None) and, in a Jupyter kernel, displays a bundle of MIME type ANSWER_MIME
+whose data is constant, `{"text/plain": "", ANSWER_MIME: {"item": item}}`, and whose
+metadata holds the texts, `{ANSWER_MIME: {"item", "answer", "model_answer"}}`. nbval
+compares data but not metadata, so a learner's wording never fails a checked cell;
+`answers(outputs)` reads the texts back from a cell's outputs for a grader.
 """
 
 import math
+import numbers
 import re
 
-PASSED, FAILED = "✔", "✘"
+PASSED, FAILED, RECORDED = "✔", "✘", "✎"
 DASH = " — "
-_LINE = re.compile(rf"^\s*({PASSED}|{FAILED}) (.+?)(?:{DASH}(.*))?\s*$")
+RECORDED_NOTE = "recorded for your instructor"
+ANSWER_MIME = "application/vnd.kerasdl.answer+json"
+_LINE = re.compile(rf"^\s*({PASSED}|{FAILED}|{RECORDED}) (.+?)(?:{DASH}(.*))?\s*$")
 
 
 class CheckError(Exception):
@@ -100,12 +126,21 @@ def describe_error(error):
 
 
 def _kind(value):
+    """Return what `value` is, with its article: "a list", "an ndarray", "an LSTM", "None"."""
     if isinstance(value, bool):
         return "a bool"
     if value is None:
         return "None"
-    name = type(value).__name__
-    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+    return article(type(value).__name__)
+
+
+def article(name):
+    """Return `name` with "a" or "an" before it, as it is read aloud: "an LSTM", "a GRU", "an ndarray"."""
+    if len(name) > 1 and name[:2].isupper():  # an initialism, read letter by letter
+        vowel_sound = name[0] in "AEFHILMNORSX"
+    else:
+        vowel_sound = name[:1].lower() in "aeiou" or name.startswith("nd")
+    return f"{'an' if vowel_sound else 'a'} {name}"
 
 
 def _shape_text(shape):
@@ -125,14 +160,36 @@ def _to_numpy(value):
     return None
 
 
-def expect_array(value, shape=None, finite=True):
-    """Return `value` (a NumPy array or backend tensor) as a NumPy array, or raise CheckError.
+def _from_sequence(value, wanted):
+    """Return a list or tuple of numbers (nested, or holding tensors) as a NumPy array, or raise CheckError."""
+    import numpy as np
 
-    `shape` is a tuple whose entries are sizes, or None / a name ("N") for any size.
-    With `finite`, NaN or infinite values are an error too.
+    def numbers_of(part):
+        if isinstance(part, (list, tuple)):
+            return [numbers_of(inner) for inner in part]
+        array = _to_numpy(part)
+        if array is not None:
+            return array
+        if isinstance(part, bool) or not isinstance(part, numbers.Number):
+            raise CheckError(f"expected {wanted}, got {_kind(value)} holding {_kind(part)}")
+        return part
+
+    try:
+        return np.asarray(numbers_of(value))
+    except ValueError:
+        raise CheckError(f"expected {wanted}, got {_kind(value)} whose rows have different lengths") from None
+
+
+def expect_array(value, shape=None, finite=True):
+    """Return `value` (a NumPy array, a backend tensor, or a list or tuple of numbers) as a NumPy array.
+
+    Raise CheckError otherwise. `shape` is a tuple whose entries are sizes, or None / a
+    name ("N") for any size. With `finite`, NaN or infinite values are an error too.
     """
     array = _to_numpy(value)
     wanted = f"an array of shape {_shape_text(shape)}" if shape is not None else "an array"
+    if array is None and isinstance(value, (list, tuple)):
+        array = _from_sequence(value, wanted)
     if array is None:
         raise CheckError(f"expected {wanted}, got {_kind(value)}")
     if shape is not None:
@@ -169,6 +226,52 @@ def expect_number(value, finite=True):
     return number
 
 
+def expect_whole(value, what="the value"):
+    """Return `value` as an int: an int, a NumPy integer, a float without a fraction (26.0) or a one-value array.
+
+    Raise CheckError, naming `what`, for anything else.
+    """
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        array = None if isinstance(value, bool) else _to_numpy(value)
+        if array is None or array.size != 1 or array.dtype.kind not in "iuf":
+            raise CheckError(f"{what} should be a whole number, got {_kind(value)}")
+        value = array.reshape(-1)[0]
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if not math.isfinite(value) or not float(value).is_integer():
+        raise CheckError(f"{what} should be a whole number, got {float(value):g}")
+    return int(value)
+
+
+def expect_shape(value, what="the shape"):
+    """Return `value` as a tuple of ints: a tuple, list or 1-D array of whole numbers, or one whole number.
+
+    Raise CheckError, naming `what`, for anything else.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return (int(value),)
+    array = _to_numpy(value)
+    if array is not None:
+        if array.ndim > 1:
+            raise CheckError(f"{what} should be a tuple of sizes, such as (26, 26, 32) or (10,); "
+                             f"got an array of shape {_shape_text(array.shape)}")
+        value = array.reshape(-1).tolist()
+    if not isinstance(value, (list, tuple)):
+        raise CheckError(f"{what} should be a tuple of sizes, such as (26, 26, 32) or (10,); got {_kind(value)}")
+    return tuple(expect_whole(size, f"each size in {what}") for size in value)
+
+
+def expect_tuple(value, count, what):
+    """Return `value` as a tuple when it is a tuple or list of `count` items, else raise CheckError.
+
+    `what` names the items, e.g. "(next_h, cache)".
+    """
+    if not isinstance(value, (tuple, list)) or len(value) != count:
+        length = f" of {len(value)}" if isinstance(value, (tuple, list)) else ""
+        raise CheckError(f"expected a tuple of {count}: {what}; got {_kind(value)}{length}")
+    return tuple(value)
+
+
 def expect_close(value, expected, rtol=1e-5, atol=1e-8):
     """Return True if `value` matches `expected` (an array or number) within tolerance, else raise CheckError.
 
@@ -188,12 +291,13 @@ def expect_close(value, expected, rtol=1e-5, atol=1e-8):
 
 
 def parse(text):
-    """Return [(item, passed)] for every verdict line in `text`, in order."""
+    """Return [(item, passed)] for every verdict line in `text`, in order: passed is True for ✔,
+    False for ✘ and None for ✎ (an answer recorded for the instructor)."""
     found = []
     for line in str(text).splitlines():
         match = _LINE.match(line)
         if match:
-            found.append((match.group(2).strip(), match.group(1) == PASSED))
+            found.append((match.group(2).strip(), {PASSED: True, FAILED: False}.get(match.group(1))))
     return found
 
 
@@ -201,3 +305,56 @@ def hints(text):
     """Return {item: hint} for the `✘` lines in `text` that carry a hint."""
     return {m.group(2).strip(): m.group(3).strip() for m in map(_LINE.match, str(text).splitlines())
             if m and m.group(1) == FAILED and m.group(3)}
+
+
+# ---------------------------------------------------------------- written answers, read by the instructor
+
+
+def answer_bundle(item, answer, model_answer):
+    """Return (data, metadata): the display bundle of a recorded answer, its texts in the metadata only."""
+    item = _one_line(item)
+    _line(item, True)  # the same rule as for verdicts: a non-empty name without ' — '
+    data = {"text/plain": "", ANSWER_MIME: {"item": item}}
+    metadata = {ANSWER_MIME: {"item": item, "answer": answer, "model_answer": model_answer}}
+    return data, metadata
+
+
+def record_answer(item, answer, model_answer):
+    """Print `✎ item — recorded for your instructor` and show the answer to a grader; return None.
+
+    `answer` must be a str with some text in it; otherwise the line is `✘ item — <what to do>`
+    and nothing is recorded. In a Jupyter kernel the bundle of `answer_bundle` is displayed
+    (invisible: its only text is empty); elsewhere, only the line is printed.
+    """
+    data, metadata = answer_bundle(item, answer, model_answer)
+    if not isinstance(answer, str) or not answer.strip():
+        got = "an empty string" if isinstance(answer, str) else _kind(answer)
+        verdict(item, False, f"write your answer as a string of one to three sentences, got {got}")
+        return None
+    print(f"{RECORDED} {data[ANSWER_MIME]['item']}{DASH}{RECORDED_NOTE}", flush=True)
+    _publish(data, metadata)
+    return None
+
+
+def _publish(data, metadata):
+    """Display a MIME bundle when running in a Jupyter kernel; do nothing elsewhere."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return
+    from IPython.display import publish_display_data
+
+    publish_display_data(data, metadata)
+
+
+def answers(outputs):
+    """Return [{"item", "answer", "model_answer"}] recorded in a cell's outputs (nbformat dicts), in order."""
+    found = []
+    for output in outputs or []:
+        if ANSWER_MIME in (output.get("data") or {}):
+            texts = (output.get("metadata") or {}).get(ANSWER_MIME) or {}
+            found.append({key: texts.get(key) for key in ("item", "answer", "model_answer")})
+    return found
