@@ -47,30 +47,44 @@ def exact_matmul():
 def _torch_ieee():
     import torch
 
-    # PyTorch 2.9+ has per-kernel fp32_precision settings; older versions the allow_tf32 flags.
-    # Using both kinds in one process raises, so use whichever this PyTorch reports as in use.
-    settings = [torch.backends.cuda.matmul, getattr(torch.backends.cudnn, "conv", None),
-                getattr(torch.backends.cudnn, "rnn", None)]
-    if all(s is not None and getattr(s, "fp32_precision", None) not in (None, "none") for s in settings):
-        before = [s.fp32_precision for s in settings]
-        for s in settings:
-            s.fp32_precision = "ieee"
+    backends = torch.backends
+    if hasattr(backends, "fp32_precision"):
+        # PyTorch 2.9+: a precision per backend and operator ("none" inherits from the parent).
+        # Mixing these with the older allow_tf32 flags raises, so only these are touched.
+        settings = [backends, backends.cuda.matmul, backends.cudnn, backends.cudnn.conv, backends.cudnn.rnn]
+        before = [setting.fp32_precision for setting in settings]
+        for setting in settings:
+            setting.fp32_precision = "ieee"
         try:
             yield
         finally:
-            for s, value in zip(settings, before):
-                s.fp32_precision = value
+            for setting, value in zip(settings, before):
+                setting.fp32_precision = value
         return
-    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
-              torch.get_float32_matmul_precision())
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    before = (backends.cuda.matmul.allow_tf32, backends.cudnn.allow_tf32, torch.get_float32_matmul_precision())
+    backends.cuda.matmul.allow_tf32 = False
+    backends.cudnn.allow_tf32 = False
     torch.set_float32_matmul_precision("highest")
     try:
         yield
     finally:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before[:2]
+        backends.cuda.matmul.allow_tf32, backends.cudnn.allow_tf32 = before[:2]
         torch.set_float32_matmul_precision(before[2])
+
+
+def _torch_tf32():
+    """Return True when PyTorch would run float32 matmuls, convolutions or cuDNN RNNs as TF32."""
+    import torch
+
+    backends = torch.backends
+    if hasattr(backends, "fp32_precision"):
+        def effective(*chain):  # the first setting that is not "none", child first
+            return next((s.fp32_precision for s in chain if s.fp32_precision != "none"), "ieee")
+
+        return "tf32" in (effective(backends.cuda.matmul, backends),
+                          effective(backends.cudnn.conv, backends.cudnn, backends),
+                          effective(backends.cudnn.rnn, backends.cudnn, backends))
+    return backends.cudnn.allow_tf32 or torch.get_float32_matmul_precision() != "highest"
 
 
 def tf32_active():
@@ -87,9 +101,7 @@ def tf32_active():
 
         return jax.config.jax_default_matmul_precision in (None, "default", "bfloat16", "tensorfloat32")
     if name == "torch":
-        import torch
-
-        return torch.backends.cudnn.allow_tf32 or torch.get_float32_matmul_precision() != "highest"
+        return _torch_tf32()
     import tensorflow as tf
 
     return bool(tf.config.experimental.tensor_float_32_execution_enabled())
