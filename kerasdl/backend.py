@@ -53,7 +53,7 @@ def active():
     return "tensorflow", "Keras's built-in default (nothing else set)"
 
 
-KERNEL_CHOICES = "Keras 3 · JAX, Keras 3 · PyTorch or Keras 3 · TensorFlow (kerasdl)"
+KERNEL_CHOICES = "Keras 3 · JAX / PyTorch / TensorFlow (kerasdl)"  # the kit kernels' display names
 _noted = False
 
 
@@ -79,7 +79,7 @@ def check():
     if not _noted and _in_other_jupyter_kernel():
         _noted = True
         print(
-            f"This kernel is not one of the kit's: Keras uses the {name} backend ({reason}). "
+            f"This kernel is not one of the kit's: Keras uses the {name} backend ({reason}).\n"
             f"To choose the backend, use Kernel → Change Kernel… → {KERNEL_CHOICES}."
         )
     return name

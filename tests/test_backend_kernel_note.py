@@ -24,8 +24,8 @@ def test_a_plain_python_kernel_is_told_its_backend_and_the_kit_kernels_once(kern
     assert backend.check() == "torch"
     note = capsys.readouterr().out
     assert note.startswith("This kernel is not one of the kit's: Keras uses the torch backend")
-    assert "Kernel → Change Kernel… → Keras 3 · JAX, Keras 3 · PyTorch or Keras 3 · TensorFlow (kerasdl)" in note
-    assert note.count("\n") == 1
+    assert "Kernel → Change Kernel… → Keras 3 · JAX / PyTorch / TensorFlow (kerasdl)" in note
+    assert note.count("\n") == 2 and max(len(line) for line in note.splitlines()) < 120
     assert backend.check() == "torch"
     assert capsys.readouterr().out == ""
 
@@ -43,8 +43,10 @@ def test_outside_a_kernel_nothing_is_printed(kernel, monkeypatch, capsys):
 
 
 def test_the_note_names_the_kits_display_names():
+    import re
+
     from kerasdl.course import kernels
 
-    for name in kernels.DISPLAY_NAMES.values():
-        label = name.removesuffix(" (kerasdl)")
-        assert label in backend.KERNEL_CHOICES, f"{name!r} is not what the note tells a learner to pick"
+    words = [re.fullmatch(r"Keras 3 · (\w+) \(kerasdl\)", name) for name in kernels.DISPLAY_NAMES.values()]
+    assert all(words), f"{kernels.DISPLAY_NAMES} no longer read 'Keras 3 · NAME (kerasdl)': update KERNEL_CHOICES"
+    assert backend.KERNEL_CHOICES == "Keras 3 · " + " / ".join(word[1] for word in words) + " (kerasdl)"
