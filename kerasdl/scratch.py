@@ -1,9 +1,11 @@
-"""RNN and LSTM forward and backward passes in plain NumPy, to check by hand.
+"""RNN, LSTM and GRU forward and backward passes in plain NumPy, to check by hand.
 
 The signatures are the ones learners know from CS231n: each forward function
 returns its output and a cache, and the matching backward function takes the
 upstream gradient and that cache. LSTM gates are ordered i, f, o, g in the
-weights; `keras_lstm_weights` reorders them for keras.layers.LSTM.
+weights; `keras_lstm_weights` reorders them for keras.layers.LSTM. GRU gates are
+ordered r, z, g (PyTorch's order) with Keras's default reset_after=True, a bias of
+two rows; `keras_gru_weights` reorders them for keras.layers.GRU.
 
 `numerical_gradient` and `rel_error` are the reference the backward passes are
 tested against. This module imports NumPy only, never a framework.
@@ -24,21 +26,33 @@ def _array(name, value, pattern, sizes):
     good = array.ndim == len(pattern)
     if good:
         for symbol, actual in zip(pattern, array.shape):
-            times, letter = (4, symbol[1:]) if symbol.startswith("4") else (1, symbol)
+            times, letter = _split(symbol)
+            if letter is None:  # a fixed size, such as the 2 rows of a GRU's bias
+                good = good and actual == times
+                continue
             if letter not in sizes and actual % times == 0:
                 sizes[letter] = actual // times
             good = good and sizes.get(letter, -1) * times == actual
     if not good:
         expected = "(" + ", ".join(pattern) + ("," if len(pattern) == 1 else "") + ")"
         known = [_size(symbol, sizes) for symbol in pattern]
-        if any(isinstance(size, int) for size in known):
+        if any(isinstance(size, int) and not symbol.isdigit() for size, symbol in zip(known, pattern)):
             expected += " = " + _tuple(known)
         raise ValueError(f"{name} must have shape {expected}, got {_tuple(array.shape)}")
     return array
 
 
+def _split(symbol):
+    """Return (multiple, letter) for a shape symbol: "4H" -> (4, "H"), "N" -> (1, "N"), "2" -> (2, None)."""
+    if symbol.isdigit():
+        return int(symbol), None
+    return (int(symbol[0]), symbol[1:]) if symbol[0].isdigit() else (1, symbol)
+
+
 def _size(symbol, sizes):
-    times, letter = (4, symbol[1:]) if symbol.startswith("4") else (1, symbol)
+    times, letter = _split(symbol)
+    if letter is None:
+        return times
     return times * sizes[letter] if letter in sizes else symbol
 
 
@@ -239,6 +253,115 @@ def scratch_lstm_weights(kernel, recurrent_kernel, bias):
     b = _reorder("bias", bias, ("4H",), sizes)
     Wx = _reorder("kernel", kernel, ("D", "4H"), sizes)
     return Wx, _reorder("recurrent_kernel", recurrent_kernel, ("H", "4H"), sizes), b
+
+
+# ------------------------------------------------------------------------ GRU
+#
+# Gate blocks are ordered r, z, g (reset, update, candidate): PyTorch's and cuDNN's order. The reset
+# gate acts after the recurrent product, as in keras.layers.GRU(reset_after=True), Keras's default:
+# g = tanh(x Wx_g + b[0]_g + r * (prev_h Wh_g + b[1]_g)), so the bias has two rows, b[0] on the input
+# side and b[1] on the recurrent side, like Keras's. next_h = z * prev_h + (1 - z) * g.
+
+
+def _gru_step(x, prev_h, Wx, Wh, b):
+    H = prev_h.shape[1]
+    from_x = x @ Wx + b[0]  # (N, 3H): the input side of gate blocks r, z, g
+    from_h = prev_h @ Wh + b[1]  # (N, 3H): the recurrent side
+    r = _sigmoid(from_x[:, :H] + from_h[:, :H])  # (N, H)
+    z = _sigmoid(from_x[:, H : 2 * H] + from_h[:, H : 2 * H])
+    g = np.tanh(from_x[:, 2 * H :] + r * from_h[:, 2 * H :])
+    next_h = z * prev_h + (1.0 - z) * g  # (N, H)
+    return next_h, (x, prev_h, Wx, Wh, r, z, g, from_h[:, 2 * H :])
+
+
+def _gru_step_back(dnext_h, cache):
+    x, prev_h, Wx, Wh, r, z, g, from_h_g = cache
+    dg = dnext_h * (1.0 - z) * (1.0 - g**2)  # (N, H): before the tanh
+    dr = dg * from_h_g * r * (1.0 - r)
+    dz = dnext_h * (prev_h - g) * z * (1.0 - z)
+    dfrom_x = np.concatenate([dr, dz, dg], axis=1)  # (N, 3H)
+    dfrom_h = np.concatenate([dr, dz, dg * r], axis=1)  # (N, 3H): r scales the candidate's recurrent part
+    dprev_h = dnext_h * z + dfrom_h @ Wh.T  # (N, H): the direct path through z, and through the gates
+    db = np.stack([dfrom_x.sum(axis=0), dfrom_h.sum(axis=0)])  # (2, 3H)
+    return dfrom_x @ Wx.T, dprev_h, x.T @ dfrom_x, prev_h.T @ dfrom_h, db
+
+
+def _gru_weights(Wx, Wh, b, sizes):
+    Wx = _array("Wx", Wx, ("D", "3H"), sizes)
+    Wh = _array("Wh", Wh, ("H", "3H"), sizes)
+    return Wx, Wh, _array("b", b, ("2", "3H"), sizes)
+
+
+def gru_step_forward(x, prev_h, Wx, Wh, b):
+    """Return (next_h, cache) for one GRU step (gates r, z, g; b of shape (2, 3H)); next_h is (N, H)."""
+    sizes = {}
+    x = _array("x", x, ("N", "D"), sizes)
+    prev_h = _array("prev_h", prev_h, ("N", "H"), sizes)
+    return _gru_step(x, prev_h, *_gru_weights(Wx, Wh, b, sizes))
+
+
+def gru_step_backward(dnext_h, cache):
+    """Return (dx, dprev_h, dWx, dWh, db) for one GRU step, given dnext_h (N, H); db is (2, 3H)."""
+    cache = _cache(cache, 8, "gru_step_forward")
+    dnext_h = _array("dnext_h", dnext_h, ("N", "H"), {"N": cache[1].shape[0], "H": cache[1].shape[1]})
+    return _gru_step_back(dnext_h, cache)
+
+
+def gru_forward(x, h0, Wx, Wh, b):
+    """Return (h, cache): the hidden states of every GRU step, shape (N, T, H)."""
+    sizes = {}
+    x = _array("x", x, ("N", "T", "D"), sizes)
+    h0 = _array("h0", h0, ("N", "H"), sizes)
+    Wx, Wh, b = _gru_weights(Wx, Wh, b, sizes)
+    N, T, H = sizes["N"], sizes["T"], sizes["H"]
+    h = np.empty((N, T, H), dtype=np.result_type(x, h0, Wx, Wh, b))  # (N, T, H)
+    steps = []
+    prev_h = h0
+    for t in range(T):
+        prev_h, step = _gru_step(x[:, t, :], prev_h, Wx, Wh, b)  # (N, H)
+        h[:, t, :] = prev_h
+        steps.append(step)
+    return h, (tuple(steps), (N, T, sizes["D"], H))
+
+
+def gru_backward(dh, cache):
+    """Return (dx, dh0, dWx, dWh, db) given dh (N, T, H), the gradient of every step's h."""
+    steps, (N, T, D, H) = _cache(cache, 2, "gru_forward", step_length=8)
+    dh = _array("dh", dh, ("N", "T", "H"), {"N": N, "T": T, "H": H})
+    dtype = np.result_type(dh, *steps[0][:2]) if steps else dh.dtype
+    dx = np.zeros((N, T, D), dtype=dtype)  # (N, T, D)
+    dprev_h = np.zeros((N, H), dtype=dtype)  # (N, H)
+    dWx, dWh, db = np.zeros((D, 3 * H), dtype), np.zeros((H, 3 * H), dtype), np.zeros((2, 3 * H), dtype)
+    for t in reversed(range(T)):
+        dx[:, t, :], dprev_h, dWx_t, dWh_t, db_t = _gru_step_back(dh[:, t, :] + dprev_h, steps[t])
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+    return dx, dprev_h, dWx, dWh, db
+
+
+# Keras's GRU orders the gate blocks z, r, h (h is this module's g); swapping the first two converts
+# either way. Keras's bias for reset_after=True has the same two rows as this module's.
+_SWAP_FIRST_TWO_GATES = (1, 0, 2)
+
+
+def _reorder_gru(name, value, pattern, sizes):
+    array = _array(name, value, pattern, sizes)
+    H = sizes["H"]
+    return np.concatenate([array[..., k * H : (k + 1) * H] for k in _SWAP_FIRST_TWO_GATES], axis=-1)
+
+
+def keras_gru_weights(Wx, Wh, b):
+    """Return [kernel, recurrent_kernel, bias] for keras.layers.GRU(reset_after=True)'s set_weights (gates z, r, h)."""
+    sizes = {}
+    b = _reorder_gru("b", b, ("2", "3H"), sizes)
+    return [_reorder_gru("Wx", Wx, ("D", "3H"), sizes), _reorder_gru("Wh", Wh, ("H", "3H"), sizes), b]
+
+
+def scratch_gru_weights(kernel, recurrent_kernel, bias):
+    """Return (Wx, Wh, b) in this module's gate order r, z, g from keras.layers.GRU(reset_after=True)'s weights."""
+    sizes = {}
+    b = _reorder_gru("bias", bias, ("2", "3H"), sizes)
+    Wx = _reorder_gru("kernel", kernel, ("D", "3H"), sizes)
+    return Wx, _reorder_gru("recurrent_kernel", recurrent_kernel, ("H", "3H"), sizes), b
 
 
 # ------------------------------------------------------------- gradient check
