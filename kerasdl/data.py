@@ -117,6 +117,92 @@ def make_windows(series, window, horizon=1):
     return x, y
 
 
+def adding_problem(num_samples, length, seed=0):
+    """Return (x, y) for the adding problem: x (samples, length, 2) float32, y (samples, 1) float32.
+
+    The long-range task of Hochreiter & Schmidhuber (1997), in its common modern form: channel 0
+    holds values drawn uniformly from [-1, 1], channel 1 is 1 at two steps (one in each half of the
+    sequence) and 0 elsewhere; the target is the mean of the two marked values. Predicting 0 for
+    every sequence scores an MSE of 1/6 (the target's variance), the level a model that cannot
+    find the markers stays at.
+    """
+    num_samples = _positive_int(num_samples, "num_samples")
+    length = _positive_int(length, "length")
+    if length < 2:
+        raise ValueError(f"length must be at least 2 (one marker in each half), got {length}")
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(-1.0, 1.0, size=(num_samples, length))  # (samples, length)
+    half = length // 2
+    first = rng.integers(0, half, size=num_samples)  # a marked step in the first half
+    second = rng.integers(half, length, size=num_samples)  # and one in the second half
+    markers = np.zeros((num_samples, length))
+    rows = np.arange(num_samples)
+    markers[rows, first] = markers[rows, second] = 1.0
+    x = np.stack([values, markers], axis=-1).astype(np.float32)  # (samples, length, 2)
+    y = ((values[rows, first] + values[rows, second]) / 2.0).astype(np.float32)[:, np.newaxis]  # (samples, 1)
+    return x, y
+
+
+def motif_sequences(num_samples, length, num_symbols=50, num_classes=4, motif_length=3, seed=0, motif_seed=0):
+    """Return (x, y): one-hot symbol sequences (samples, length, num_symbols) float32 and labels (samples,) int64.
+
+    Each class has a motif, `motif_length` symbols in a row (the same for every `seed` with the same
+    `motif_seed`); a sequence of class k is random symbols with motif k written at a random position,
+    so a classifier must spot the motif wherever it is and remember it to the end.
+    """
+    num_samples = _positive_int(num_samples, "num_samples")
+    num_symbols = _positive_int(num_symbols, "num_symbols")
+    num_classes = _positive_int(num_classes, "num_classes")
+    motif_length = _positive_int(motif_length, "motif_length")
+    length = _positive_int(length, "length")
+    if length < motif_length:
+        raise ValueError(f"length must be at least motif_length = {motif_length}, got {length}")
+    if num_symbols < 2 or num_classes > num_symbols**motif_length:
+        raise ValueError(f"{num_classes} classes need {num_classes} distinct motifs: use more symbols "
+                         f"or longer motifs (num_symbols={num_symbols}, motif_length={motif_length})")
+    motifs = []  # distinct motifs, fixed by motif_seed alone
+    motif_rng = np.random.default_rng(motif_seed)
+    while len(motifs) < num_classes:
+        motif = tuple(motif_rng.integers(0, num_symbols, size=motif_length))
+        if motif not in motifs:
+            motifs.append(motif)
+    rng = np.random.default_rng(seed)
+    symbols = rng.integers(0, num_symbols, size=(num_samples, length))  # (samples, length)
+    labels = rng.integers(0, num_classes, size=num_samples)  # (samples,)
+    starts = rng.integers(0, length - motif_length + 1, size=num_samples)
+    for offset in range(motif_length):
+        symbols[np.arange(num_samples), starts + offset] = np.array(motifs)[labels, offset]
+    x = np.eye(num_symbols, dtype=np.float32)[symbols]  # (samples, length, num_symbols): one-hot
+    return x, labels.astype(np.int64)
+
+
+def vibration_sequences(num_samples, length=60, seed=0):
+    """Return (x, y): three sensors' raw readings (samples, length, 3) float32 and labels (samples,) int64.
+
+    Channels: temperature in °C (20 to 80), pressure in hPa (about 1000) and vibration velocity in
+    mm/s (a sine of about 1 mm/s with a period of 8 to 12 steps), each with noise. In a faulty
+    machine (label 1, half of the samples) the vibration's frequency doubles from a random step in
+    the middle third of the sequence on. The channels' scales differ by a factor of a thousand.
+    """
+    num_samples = _positive_int(num_samples, "num_samples")
+    length = _positive_int(length, "length")
+    if length < 12:
+        raise ValueError(f"length must be at least 12 steps (a vibration period or more), got {length}")
+    rng = np.random.default_rng(seed)
+    time = np.arange(length)[np.newaxis, :]  # (1, length)
+    labels = rng.integers(0, 2, size=num_samples)  # (samples,)
+    temperature = rng.uniform(20.0, 80.0, size=(num_samples, 1)) + rng.normal(0.0, 0.5, (num_samples, length))
+    pressure = 1000.0 + rng.uniform(-20.0, 20.0, size=(num_samples, 1)) + rng.normal(0.0, 2.0, (num_samples, length))
+    period = rng.uniform(8.0, 12.0, size=(num_samples, 1))
+    onset = rng.integers(length // 3, 2 * length // 3, size=(num_samples, 1))
+    speed = np.where((labels[:, np.newaxis] == 1) & (time >= onset), 2.0, 1.0)  # (samples, length)
+    phase = rng.uniform(0.0, 2 * np.pi, size=(num_samples, 1)) + np.cumsum(2 * np.pi * speed / period, axis=1)
+    amplitude = rng.uniform(0.8, 1.2, size=(num_samples, 1))
+    vibration = amplitude * np.sin(phase) + rng.normal(0.0, 0.1, (num_samples, length))
+    x = np.stack([temperature, pressure, vibration], axis=-1).astype(np.float32)  # (samples, length, 3)
+    return x, labels.astype(np.int64)
+
+
 # ---------------------------------------------------------------- text
 
 
