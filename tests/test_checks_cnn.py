@@ -203,7 +203,8 @@ def test_an_unsolved_part_stops_the_cell():
     (lambda k, c, f, use_bias=True: k * k * f + f * use_bias, "a kernel_size × kernel_size slice for every input"),
     (lambda k, c, f, use_bias=True: k * k * c * f + c * use_bias, "one bias per filter"),
     (lambda k, c, f, use_bias=True: k * k * c * f + f, "use_bias=False"),
-    (lambda k, c, f, use_bias=True: (k * k + 1) * c * f, "plus one bias per filter"),
+    (lambda k, c, f, use_bias=True: (k * k + 1) * c * f, "not one for each of its input-channel slices"),
+    (lambda k, c, f, use_bias=True: k * c * f + f * use_bias, "count the weights of one filter"),
 ])
 def test_conv_parameters_rejects_a_forgotten_bias_and_other_miscounts(wrong, hint, capsys):
     cnn.check_conv_parameters(wrong)
@@ -260,7 +261,7 @@ def test_stack_rejects_wrong_parameter_counts(name, number, row, hint, capsys):
     (STACK_ANSWERS["A"], "expected 4 (output shape, parameters) pairs, one per layer; got 5"),
     ([((4, 4, 8), 584), (2, 2, 8), ((1, 1, 4), 128), ((4,), 0)], "layer 2: expected a pair"),
     (with_row("C", 1, ((None, 4, 4, 8), 584)), "layer 1's output shape should be a whole number, got None"),
-    (with_row("C", 1, ("4x4x8", 584)), "layer 1: the output shape should be a tuple"),
+    (with_row("C", 1, ("4x4x8", 584)), "layer 1's output shape should be a tuple of sizes"),
     (with_row("C", 1, ((4, 4, 8), "584")), "layer 1's parameter count should be a whole number, got a str"),
 ])
 def test_stack_reports_wrong_types_and_lengths_without_crashing(answers, message, capsys):
@@ -309,8 +310,8 @@ CONV2D_ITEMS = [f"conv2d matches Conv2D: {case[0]}" for case in cnn.CONV2D_CASES
 @pytest.mark.parametrize("wrong, failing, hint", [
     (flipped_kernel, CONV2D_ITEMS, "true convolution (kernel flipped)"),
     (without_bias, CONV2D_ITEMS, "add the bias"),
-    (symmetric_same_padding, CONV2D_ITEMS[3:], None),
-    (extra_padding_first, CONV2D_ITEMS[3:], "wrong 'same' padding"),
+    (symmetric_same_padding, [CONV2D_ITEMS[i] for i in (3, 4, 6)], None),
+    (extra_padding_first, [CONV2D_ITEMS[i] for i in (3, 4, 6)], "wrong 'same' padding"),
     (one_position_short, CONV2D_ITEMS, "expected an array of shape"),
     (transposed_output, CONV2D_ITEMS, "expected an array of shape"),
 ])
@@ -368,11 +369,11 @@ def ceil_mode_pool(image, pool_size=2, stride=None):
 @pytest.mark.parametrize("wrong, failing, hint", [
     (lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, stride, reduce=np.mean),
      POOL_ITEMS, "that is average pooling"),
-    (lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, pool_size), POOL_ITEMS[2:],
+    (lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, pool_size), POOL_ITEMS[2:3],
      "expected an array of shape (4, 4, 1), got shape (3, 3, 1)"),
-    (ceil_mode_pool, POOL_ITEMS[1:2], "expected an array of shape (3, 4, 2), got shape (4, 5, 2)"),
+    (ceil_mode_pool, [POOL_ITEMS[1], POOL_ITEMS[3]], "expected an array of shape"),
     (lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, stride).max(axis=-1, keepdims=True),
-     POOL_ITEMS[:2], "expected an array of shape"),
+     POOL_ITEMS[:2] + POOL_ITEMS[3:], "expected an array of shape"),
     (lambda image, pool_size=2, stride=None: None, POOL_ITEMS, "got None"),
 ])
 def test_max_pool2d_rejects_average_pooling_and_wrong_windows(wrong, failing, hint, capsys):
@@ -405,7 +406,8 @@ def small_cnn(units=10):
 
 
 DIGITS_ITEMS = ["the model maps (8, 8, 1) images to 10 scores each",
-                "the model is convolutional (it has a Conv2D layer)", "test accuracy is at least 95%"]
+                "the model is convolutional (it has a Conv2D layer)",
+                "the loss matches the last layer (logits or probabilities)", "test accuracy is at least 95%"]
 
 
 def test_a_trained_cnn_passes_and_the_same_cnn_untrained_fails(digits, capsys):
@@ -418,14 +420,16 @@ def test_a_trained_cnn_passes_and_the_same_cnn_untrained_fails(digits, capsys):
     model = small_cnn()
     cnn.check_digits_model(model, x_test, y_test, 0.95)
     found, hints = verdicts(capsys)
-    assert found == list(zip(DIGITS_ITEMS, [True, True, False]))
-    assert hints[DIGITS_ITEMS[2]].startswith("test accuracy ")  # how far it got, then the hint
+    assert found == list(zip(DIGITS_ITEMS, [True, True, False, False]))
+    assert hints[DIGITS_ITEMS[2]] == "the model has no loss: compile it before training"
+    assert hints[DIGITS_ITEMS[3]].startswith("test accuracy ")  # how far it got, then the hint
+    assert "epochs is fixed" in hints[DIGITS_ITEMS[3]] and "more epochs" not in hints[DIGITS_ITEMS[3]]
 
     model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x_train, y_train, epochs=20, batch_size=32, verbose=0)
     cnn.check_digits_model(model, x_test, y_test, 0.95)
     found, _ = verdicts(capsys)
-    assert found == list(zip(DIGITS_ITEMS, [True, True, True]))
+    assert found == list(zip(DIGITS_ITEMS, [True, True, True, True]))
 
 
 def test_a_dense_only_model_is_not_convolutional(digits, capsys):
@@ -449,5 +453,222 @@ def test_a_wrong_model_is_reported_without_crashing(make, message, digits, capsy
     (_, _), (x_test, y_test) = digits
     cnn.check_digits_model(make(), x_test, y_test, 0.95)
     found, hints = verdicts(capsys)
-    assert not dict(found)[DIGITS_ITEMS[0]] and not dict(found)[DIGITS_ITEMS[2]]
+    assert not dict(found)[DIGITS_ITEMS[0]] and not dict(found)[DIGITS_ITEMS[3]]
     assert message in hints[DIGITS_ITEMS[0]]
+
+
+# ---------------------------------------------------------------- wrong answers the first checks let through
+
+
+def square_kernel_assumed(image, kernel, bias, stride=1, padding="valid"):
+    """Uses kernel.shape[0] for both axes: right for every square kernel."""
+    size = kernel.shape[0]
+    return conv2d(image, np.resize(kernel, (size, size, *kernel.shape[2:])), bias, stride, padding)
+
+
+def test_conv2d_that_assumes_a_square_kernel_is_rejected_on_a_rectangular_one(capsys):
+    cnn.check_conv2d(square_kernel_assumed)
+    found, hints = verdicts(capsys)
+    assert [item for item, passed in found if not passed] == CONV2D_ITEMS[5:]
+    assert "this kernel has 3 rows and 2 columns" in hints[CONV2D_ITEMS[5]]
+    assert "this kernel has 2 rows and 3 columns" in hints[CONV2D_ITEMS[6]]
+
+
+def test_max_pool2d_that_reads_stride_none_as_1_is_rejected(capsys):
+    def stride_one(image, pool_size=2, stride=None):
+        return max_pool2d(image, pool_size, 1 if stride is None else stride)
+
+    cnn.check_max_pool2d(stride_one)
+    found, hints = verdicts(capsys)
+    assert [item for item, passed in found if not passed] == POOL_ITEMS[3:]
+    assert "expected an array of shape (3, 2, 2), got shape (7, 5, 2)" in hints[POOL_ITEMS[3]]
+    assert "stride=None means windows that do not overlap" in hints[POOL_ITEMS[3]]
+
+
+def compiled(model, loss):
+    import keras
+
+    model.compile(keras.optimizers.Adam(3e-3), loss)
+    return model
+
+
+def small_cnn_with(activation=None, api="functional"):
+    """The same small CNN built three ways, ending in logits (activation None) or probabilities ("softmax")."""
+    import keras
+    from keras import layers
+
+    stack = [layers.Conv2D(8, 3, padding="same", activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+             layers.Dense(10, activation=activation)]
+    if api == "sequential":
+        return keras.Sequential([keras.Input(shape=(8, 8, 1)), *stack])
+    if api == "subclassed":
+        class Digits(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.stack = stack
+
+            def call(self, x):
+                for layer in self.stack:
+                    x = layer(x)
+                return x
+
+        model = Digits()
+        model(np.zeros((1, 8, 8, 1), "float32"))
+        return model
+    inputs = keras.Input(shape=(8, 8, 1))
+    x = inputs
+    for layer in stack:
+        x = layer(x)
+    return keras.Model(inputs, x)
+
+
+@pytest.mark.parametrize("activation, loss, hint", [
+    ("softmax", "SparseCategoricalCrossentropy(from_logits=True)", "the last layer gives probabilities"),
+    (None, "sparse_categorical_crossentropy", "the last layer gives logits"),
+    (None, "SparseCategoricalCrossentropy()", "the last layer gives logits"),
+    ("softmax", "partial(sparse_categorical_crossentropy, from_logits=True)", "the last layer gives probabilities"),
+])
+def test_a_loss_that_does_not_match_the_last_layer_is_rejected(activation, loss, hint, digits, capsys):
+    import functools
+
+    import keras
+
+    losses = {"SparseCategoricalCrossentropy(from_logits=True)": keras.losses.SparseCategoricalCrossentropy(True),
+              "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+              "SparseCategoricalCrossentropy()": keras.losses.SparseCategoricalCrossentropy(),
+              "partial(sparse_categorical_crossentropy, from_logits=True)":
+                  functools.partial(keras.losses.sparse_categorical_crossentropy, from_logits=True)}
+    (_, _), (x_test, y_test) = digits
+    cnn.check_digits_model(compiled(small_cnn_with(activation), losses[loss]), x_test, y_test, 0.95)
+    found, hints = verdicts(capsys)
+    assert dict(found)[DIGITS_ITEMS[2]] is False
+    assert hints[DIGITS_ITEMS[2]].startswith(hint)
+
+
+# ---------------------------------------------------------------- valid alternatives (regression suite)
+
+
+def conv2d_einsum(image, kernel, bias, stride=1, padding="valid"):
+    """All windows at once with stride tricks, summed with einsum; returns float32."""
+    image = np.pad(image, (*keras_pads(image, kernel, stride, padding), (0, 0)))
+    kernel_height, kernel_width = kernel.shape[:2]
+    windows = np.lib.stride_tricks.sliding_window_view(image, (kernel_height, kernel_width), axis=(0, 1))
+    windows = windows[::stride, ::stride]  # (out_h, out_w, C_in, kh, kw)
+    return (np.einsum("hwcij,ijcf->hwf", windows, kernel) + bias).astype("float32")
+
+
+def conv2d_im2col(image, kernel, bias, stride=1, padding="valid"):
+    """im2col: one row per output position, one matrix product; returns a nested list."""
+    image = np.pad(image, (*keras_pads(image, kernel, stride, padding), (0, 0)))
+    kernel_height, kernel_width, channels, filters = kernel.shape
+    out_height = (image.shape[0] - kernel_height) // stride + 1
+    out_width = (image.shape[1] - kernel_width) // stride + 1
+    rows = [image[r * stride : r * stride + kernel_height, c * stride : c * stride + kernel_width].reshape(-1)
+            for r in range(out_height) for c in range(out_width)]
+    output = np.array(rows) @ kernel.reshape(-1, filters) + bias
+    return output.reshape(out_height, out_width, filters).tolist()
+
+
+def conv2d_with_explicit_loops(image, kernel, bias, stride=1, padding="valid"):
+    """Four nested loops, one output number at a time, padding worked out per axis."""
+    (top, bottom), (left, right) = keras_pads(image, kernel, stride, padding)
+    padded = np.zeros((image.shape[0] + top + bottom, image.shape[1] + left + right, image.shape[2]))
+    padded[top : top + image.shape[0], left : left + image.shape[1]] = image
+    kernel_height, kernel_width, _, filters = kernel.shape
+    out = np.zeros(((padded.shape[0] - kernel_height) // stride + 1, (padded.shape[1] - kernel_width) // stride + 1,
+                    filters))
+    for row in range(out.shape[0]):
+        for column in range(out.shape[1]):
+            for f in range(filters):
+                window = padded[row * stride : row * stride + kernel_height,
+                                column * stride : column * stride + kernel_width]
+                out[row, column, f] = np.sum(window * kernel[..., f]) + bias[f]
+    return out
+
+
+@pytest.mark.parametrize("alternative", [conv2d_einsum, conv2d_im2col, conv2d_with_explicit_loops])
+def test_valid_conv2d_alternatives_pass(alternative, capsys):
+    cnn.check_conv2d(alternative)
+    found, hints = verdicts(capsys)
+    assert len(found) == len(cnn.CONV2D_CASES) and all(passed for _, passed in found), hints
+
+
+def max_pool2d_reshape(image, pool_size=2, stride=None):
+    """Non-overlapping windows by reshaping, stride tricks otherwise; `is None`, not `or`."""
+    if stride is None:
+        stride = pool_size
+    windows = np.lib.stride_tricks.sliding_window_view(image, (pool_size, pool_size), axis=(0, 1))
+    return windows[::stride, ::stride].max(axis=(-2, -1))
+
+
+def max_pool2d_as_list(image, pool_size=2, stride=None):
+    return max_pool2d(image, pool_size, stride).tolist()
+
+
+@pytest.mark.parametrize("alternative", [max_pool2d_reshape, max_pool2d_as_list])
+def test_valid_max_pool2d_alternatives_pass(alternative, capsys):
+    cnn.check_max_pool2d(alternative)
+    found, hints = verdicts(capsys)
+    assert len(found) == len(cnn.MAX_POOL_CASES) and all(passed for _, passed in found), hints
+
+
+@pytest.mark.parametrize("form", ["arrays", "lists", "bare numbers for one axis", "numpy numbers"])
+def test_stack_answers_in_any_accepted_container_pass(form, capsys):
+    convert = {
+        "arrays": lambda shape, count: (np.array(shape), count),
+        "lists": lambda shape, count: [list(shape), count],
+        "bare numbers for one axis": lambda shape, count: (shape[0] if len(shape) == 1 else shape, count),
+        "numpy numbers": lambda shape, count: (tuple(np.int64(n) for n in shape), np.int64(count)),
+    }[form]
+    for name, rows in STACK_ANSWERS.items():
+        cnn.check_stack(name, [convert(shape, count) for shape, count in rows])
+    found, hints = verdicts(capsys)
+    assert len(found) == 2 * len(STACK_ANSWERS) and all(passed for _, passed in found), hints
+
+
+@pytest.mark.parametrize("alternative", [
+    lambda size, kernel_size, stride=1, padding="valid": -(-size // stride) if padding == "same"
+    else math.floor((size - kernel_size) / stride) + 1,
+    lambda size, kernel_size, stride=1, padding="valid": float(output_size(size, kernel_size, stride, padding)),
+    lambda size, kernel_size, stride=1, padding="valid": np.array([output_size(size, kernel_size, stride, padding)]),
+])
+def test_valid_output_size_alternatives_pass(alternative, capsys):
+    cnn.check_output_size(alternative)
+    found, _ = verdicts(capsys)
+    assert [passed for _, passed in found] == [True, True]
+
+
+@pytest.mark.parametrize("activation, loss, api", [
+    (None, "SparseCategoricalCrossentropy(from_logits=True)", "functional"),
+    ("softmax", "sparse_categorical_crossentropy", "functional"),
+    ("softmax", "SparseCategoricalCrossentropy()", "sequential"),
+    (None, "partial(sparse_categorical_crossentropy, from_logits=True)", "subclassed"),
+    ("softmax", "sparse_categorical_crossentropy function", "subclassed"),
+    (None, "a loss of the learner's own", "sequential"),
+])
+def test_valid_models_and_losses_pass_the_structural_items(activation, loss, api, digits, capsys):
+    import functools
+
+    import keras
+
+    losses = {
+        "SparseCategoricalCrossentropy(from_logits=True)": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+        "SparseCategoricalCrossentropy()": keras.losses.SparseCategoricalCrossentropy(),
+        "partial(sparse_categorical_crossentropy, from_logits=True)":
+            functools.partial(keras.losses.sparse_categorical_crossentropy, from_logits=True),
+        "sparse_categorical_crossentropy function": keras.losses.sparse_categorical_crossentropy,
+        "a loss of the learner's own": lambda y, scores: keras.ops.mean(scores),
+    }
+    (_, _), (x_test, y_test) = digits
+    cnn.check_digits_model(compiled(small_cnn_with(activation, api), losses[loss]), x_test, y_test, 0.95)
+    found, hints = verdicts(capsys)
+    assert [passed for _, passed in found] == [True, True, True, False], hints  # untrained: accuracy fails
+
+
+@pytest.mark.parametrize("loss, from_logits", [
+    ("sparse_categorical_crossentropy", False), ("categorical_crossentropy", False),
+    ("SparseCategoricalCrossentropy", False), ("mse", None), (None, None),
+])
+def test_loss_from_logits_reads_names_and_leaves_other_losses_alone(loss, from_logits):
+    assert cnn.loss_from_logits(loss) is from_logits

@@ -13,8 +13,8 @@ a crash; NotImplementedError (an unsolved part) propagates.
 Keras is imported inside the functions: importing kerasdl imports no framework.
 """
 
+import functools
 import math
-import numbers
 
 import numpy as np
 
@@ -49,18 +49,24 @@ STACKS = {
 ATOL = 1e-4  # float32 convolutions against float64 answers
 OUTPUT_SIZE_CASES = [(size, kernel, stride) for size in (5, 6, 7, 8, 13, 28, 32)
                      for kernel in (1, 2, 3, 4, 5) for stride in (1, 2, 3)]
-CONV2D_CASES = [  # (description, image shape (H, W, C_in), kernel size, filters, stride, padding)
-    ("3×3 kernel, stride 1, padding='valid'", (7, 6, 2), 3, 3, 1, "valid"),
-    ("3×3 kernel, stride 2, padding='valid'", (9, 8, 2), 3, 2, 2, "valid"),
-    ("3×3 kernel, stride 1, padding='same'", (6, 5, 3), 3, 2, 1, "same"),
-    ("3×3 kernel, stride 2, padding='same', even sizes", (8, 6, 2), 3, 2, 2, "same"),
-    ("4×4 kernel, stride 2, padding='same'", (9, 8, 1), 4, 2, 2, "same"),
+CONV2D_CASES = [  # (description, image shape (H, W, C_in), kernel size (kh, kw), filters, stride, padding)
+    ("3×3 kernel, stride 1, padding='valid'", (7, 6, 2), (3, 3), 3, 1, "valid"),
+    ("3×3 kernel, stride 2, padding='valid'", (9, 8, 2), (3, 3), 2, 2, "valid"),
+    ("3×3 kernel, stride 1, padding='same'", (6, 5, 3), (3, 3), 2, 1, "same"),
+    ("3×3 kernel, stride 2, padding='same', even sizes", (8, 6, 2), (3, 3), 2, 2, "same"),
+    ("4×4 kernel, stride 2, padding='same'", (9, 8, 1), (4, 4), 2, 2, "same"),
+    ("3×2 kernel (not square), stride 1, padding='valid'", (7, 5, 2), (3, 2), 2, 1, "valid"),
+    ("2×3 kernel (not square), stride 2, padding='same'", (7, 9, 2), (2, 3), 3, 2, "same"),
 ]
 MAX_POOL_CASES = [  # (description, image shape (H, W, C), pool size, stride)
     ("2×2 windows, stride 2", (8, 6, 3), 2, 2),
     ("2×2 windows, stride 2, odd sizes", (7, 9, 2), 2, 2),
     ("3×3 windows, stride 2 (overlapping)", (9, 9, 1), 3, 2),
+    ("3×3 windows, stride=None (the window size)", (9, 7, 2), 3, None),
 ]
+# Keras pairs a last layer with its loss: probabilities (softmax) with from_logits=False, the default,
+# logits (no activation) with from_logits=True. These losses take the flag.
+CROSSENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
 
 
 # ---------------------------------------------------------------- helpers
@@ -76,17 +82,6 @@ def _run(function, *args, **kwargs):
         raise
     except Exception as error:
         raise CheckError(f"{getattr(function, '__name__', 'your function')} {checks.describe_error(error)}") from None
-
-
-def _whole(value, what):
-    """Return `value` as an int if it is a whole number (int, NumPy integer, 26.0), else raise CheckError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise CheckError(f"{what} should be a whole number, got {checks._kind(value)}")
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if not math.isfinite(value) or not float(value).is_integer():
-        raise CheckError(f"{what} should be a whole number, got {value!r}")
-    return int(value)
 
 
 def _call_text(name, args, kwargs):
@@ -174,8 +169,10 @@ def _same_pads(size, kernel_size, stride):
 def check_output_size(output_size):
     """Print verdicts for output_size(size, kernel_size, stride, padding) against Keras's Conv2D, both paddings."""
     hints = {
-        "valid": "with padding='valid' the window must fit inside the input: floor((size - kernel_size) / stride) + 1",
-        "same": "padding='same' adds just enough zeros for ceil(size / stride) outputs, whatever the kernel size",
+        "valid": "with padding='valid' count the positions where the whole window fits inside the input, "
+                 "moving by `stride` each time",
+        "same": "with padding='same' the number of outputs depends only on the size and the stride: "
+                "see part 1's text",
     }
     for padding in ("valid", "same"):
         def body(padding=padding):
@@ -183,7 +180,8 @@ def check_output_size(output_size):
                 if padding == "valid" and kernel_size > size:
                     continue
                 call = _call_text("output_size", (size, kernel_size), {"stride": stride, "padding": padding})
-                answer = _whole(_run(output_size, size, kernel_size, stride=stride, padding=padding), call)
+                answer = _run(output_size, size, kernel_size, stride=stride, padding=padding)
+                answer = checks.expect_whole(answer, call)
                 if answer != reference_output_size(size, kernel_size, stride, padding):
                     raise CheckError(f"{call} is wrong")
             return True
@@ -198,7 +196,8 @@ def check_conv_parameters(conv_parameters):
     def body():
         for kernel_size, in_channels, filters, use_bias in cases:
             call = _call_text("conv_parameters", (kernel_size, in_channels, filters), {"use_bias": use_bias})
-            answer = _whole(_run(conv_parameters, kernel_size, in_channels, filters, use_bias=use_bias), call)
+            answer = _run(conv_parameters, kernel_size, in_channels, filters, use_bias=use_bias)
+            answer = checks.expect_whole(answer, call)
             layer = _layer("Conv2D", {"filters": filters, "kernel_size": kernel_size, "use_bias": use_bias}, zeros=True)
             layer.build((None, 8, 8, in_channels))
             expected = layer.count_params()
@@ -220,7 +219,9 @@ def _parameter_mistake(answer, kernel_size, in_channels, filters, use_bias):
         return "each filter has a kernel_size × kernel_size slice for every input channel"
     if use_bias and answer == weights + in_channels:
         return "one bias per filter (output channel), not per input channel"
-    return "kernel_size · kernel_size · in_channels weights per filter, plus one bias per filter"
+    if use_bias and answer == weights + in_channels * filters:
+        return "one bias per filter, not one for each of its input-channel slices"
+    return "count the weights of one filter (a slice per input channel), then multiply by the filters and add the biases"
 
 
 # ---------------------------------------------------------------- layer stacks
@@ -243,13 +244,8 @@ def _answer_rows(answers, count):
         if not isinstance(row, (list, tuple)) or len(row) != 2:
             raise CheckError(f"layer {number}: expected a pair (output shape, parameters), got {checks._kind(row)}")
         shape, parameters = row
-        if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-            shape = (shape,)
-        if not isinstance(shape, (list, tuple)):
-            raise CheckError(f"layer {number}: the output shape should be a tuple such as (26, 26, 32), "
-                             f"got {checks._kind(shape)}")
-        shape = tuple(_whole(size, f"layer {number}'s output shape") for size in shape)
-        rows.append((shape, _whole(parameters, f"layer {number}'s parameter count")))
+        shape = checks.expect_shape(shape, f"layer {number}'s output shape")
+        rows.append((shape, checks.expect_whole(parameters, f"layer {number}'s parameter count")))
     return rows
 
 
@@ -271,9 +267,9 @@ def _shape_mistake(kind, arguments, input_shape, given, expected):
     other = "same" if padding == "valid" else "valid"
     if all(g == reference_output_size(n, kernel, stride, other) for g, n in zip(given[:2], input_shape[:2])):
         return f"that is the size with padding='{other}'; this layer uses padding='{padding}'"
-    if all(abs(g - e) == 1 for g, e in zip(given[:2], expected[:2])):
-        return "off by one: count the positions where the window fits, floor((n - k) / s) + 1"
-    return "height and width follow floor((n + 2p - k) / s) + 1; 'same' gives ceil(n / s)"
+    if all(abs(g - e) <= 1 for g, e in zip(given[:2], expected[:2])):
+        return "off by one: count the positions where the window fits"
+    return "work height and width out from the previous layer's output with this layer's kernel, stride and padding"
 
 
 def _parameters_mistake(kind, arguments, input_shape, given):
@@ -289,7 +285,7 @@ def _parameters_mistake(kind, arguments, input_shape, given):
         units = arguments["units"]
         if given == channels * units:
             return "the biases are missing: one per unit"
-        return "a Dense layer has (inputs + 1) × units weights"
+        return "a Dense layer has a weight for every (input, unit) pair and a bias per unit"
     kernel_size, filters = arguments["kernel_size"], arguments["filters"]
     return _parameter_mistake(given, kernel_size, channels, filters, arguments.get("use_bias", True))
 
@@ -341,9 +337,10 @@ def _keras_conv(image, kernel, bias, stride, padding):
 
 
 def _conv_problem(shape, kernel_size, filters, seed):
+    kernel_height, kernel_width = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     rng = np.random.default_rng(seed)
     image = rng.normal(size=shape)  # (H, W, C_in)
-    kernel = rng.normal(size=(kernel_size, kernel_size, shape[2], filters))  # (kh, kw, C_in, C_out)
+    kernel = rng.normal(size=(kernel_height, kernel_width, shape[2], filters))  # (kh, kw, C_in, C_out)
     bias = rng.normal(size=filters)  # (C_out,)
     return image, kernel, bias
 
@@ -363,13 +360,14 @@ def _conv_mistake(answer, image, kernel, bias, stride, padding):
             (cross_correlate(image, kernel, bias, stride, pads=[(after, before) for before, after in keras_pads]),
              "wrong 'same' padding: the extra zero row or column goes at the bottom and right, not the top and left"),
             (cross_correlate(image, kernel, bias, stride, pads=symmetric),
-             "wrong 'same' padding: pad max((out - 1)·stride + k - n, 0) zeros in total, not always k - 1, "
-             "the smaller half at the top and left"),
+             "wrong 'same' padding: with this stride it takes fewer zeros than k - 1; part 3's text says how "
+             "many, and on which side the extra one goes"),
         ]
     for values, words in candidates:
         if values.shape == answer.shape and np.allclose(answer, values, atol=ATOL):
             return words
-    return "each output is the sum over the window and the input channels of patch × kernel, plus the bias"
+    return ("the shape is right but the values are not: work out one output pixel by hand, with the window "
+            "it reads and the kernel entries that multiply it")
 
 
 def check_conv2d(conv2d):
@@ -385,7 +383,11 @@ def check_conv2d(conv2d):
                 raise CheckError(_conv_mistake(answer, image, kernel, bias, stride, padding))
             return True
 
-        checks.check(f"conv2d matches Conv2D: {description}", body)
+        kernel_height, kernel_width = kernel.shape[:2]
+        hint = "" if kernel_height == kernel_width else (
+            f"this kernel has {kernel_height} rows and {kernel_width} columns: check that each axis of the "
+            "image uses its own kernel size")
+        checks.check(f"conv2d matches Conv2D: {description}", body, hint=hint)
 
 
 def _keras_max_pool(image, pool_size, stride):
@@ -417,13 +419,14 @@ def check_max_pool2d(max_pool2d):
             answer = _run(max_pool2d, image.copy(), pool_size=pool_size, stride=stride)
             answer = checks.expect_array(answer, shape=expected.shape).astype(np.float64)
             if not np.allclose(answer, expected, atol=ATOL):
-                if np.allclose(answer, _pool_windows(image, pool_size, stride, np.mean), atol=ATOL):
+                if np.allclose(answer, _pool_windows(image, pool_size, stride or pool_size, np.mean), atol=ATOL):
                     raise CheckError("that is average pooling: keep the largest value of each window")
                 raise CheckError("each output is the largest value of its window, channel by channel")
             return True
 
-        checks.check(f"max_pool2d matches MaxPooling2D: {description}", body,
-                     hint="windows start every `stride` pixels; a window that does not fit is dropped")
+        hint = ("stride=None means windows that do not overlap: the stride is the window size" if stride is None
+                else "windows start every `stride` pixels; a window that does not fit is dropped")
+        checks.check(f"max_pool2d matches MaxPooling2D: {description}", body, hint=hint)
 
 
 # ---------------------------------------------------------------- a trained model
@@ -438,8 +441,27 @@ def _all_layers(model):
     return found
 
 
+def loss_from_logits(loss):
+    """Return True or False: what a crossentropy loss (a name, a Loss, a function) assumes; None for other losses."""
+    import keras
+
+    if isinstance(loss, functools.partial):
+        return loss.keywords.get("from_logits", False) if loss_from_logits(loss.func) is not None else None
+    if isinstance(loss, keras.losses.Loss):
+        config = loss.get_config()
+        return bool(config["from_logits"]) if "from_logits" in config else None
+    name = loss if isinstance(loss, str) else getattr(loss, "__name__", "")
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")  # a class name, too
+    return False if snake in CROSSENTROPIES else None
+
+
+def _looks_like_probabilities(scores):
+    """Return True when every row of `scores` is non-negative and sums to 1: a softmax's output."""
+    return bool(scores.min() >= 0 and np.allclose(scores.sum(axis=1), 1.0, atol=1e-3))
+
+
 def check_digits_model(model, images, labels, min_accuracy):
-    """Print verdicts for a trained Keras model on the digits: its shapes, a Conv2D layer, and test accuracy."""
+    """Print verdicts for a trained Keras model on the digits: shapes, a Conv2D layer, its loss, test accuracy."""
     import keras
 
     def is_model():
@@ -447,26 +469,55 @@ def check_digits_model(model, images, labels, min_accuracy):
             raise CheckError(f"expected a keras.Model, got {checks._kind(model)}")
         return True
 
-    def predictions():
-        scores = checks.expect_array(_run(model.predict, images, verbose=0), shape=(len(images), 10))
-        return scores.argmax(axis=1)
+    predicted = {}
+
+    def scores():
+        """Return the model's (n, 10) scores on the images, predicted once; raise CheckError if it cannot."""
+        if "scores" not in predicted:
+            try:
+                predicted["scores"] = checks.expect_array(_run(model.predict, images, verbose=0),
+                                                          shape=(len(images), 10))
+            except CheckError as error:
+                predicted["scores"] = error
+        if isinstance(predicted["scores"], CheckError):
+            raise predicted["scores"]
+        return predicted["scores"]
+
+    def loss_matches():
+        is_model()
+        loss = getattr(model, "loss", None)
+        if loss is None:
+            raise CheckError("the model has no loss: compile it before training")
+        from_logits = loss_from_logits(loss)
+        if from_logits is None:  # not a crossentropy: the accuracy item judges it
+            return True
+        probabilities = _looks_like_probabilities(scores())
+        if probabilities and from_logits:
+            raise CheckError("the last layer gives probabilities (a softmax) but the loss is told they are logits "
+                             "(from_logits=True): change one of the two")
+        if not probabilities and not from_logits:
+            raise CheckError("the last layer gives logits (no softmax) but the loss expects probabilities "
+                             "(from_logits is False by default): change one of the two")
+        return True
 
     items = [
-        ("the model maps (8, 8, 1) images to 10 scores each", lambda: is_model() and predictions() is not None,
+        ("the model maps (8, 8, 1) images to 10 scores each", lambda: is_model() and scores() is not None,
          "end with Dense(10); predict on images of shape (n, 8, 8, 1) must give (n, 10)"),
         ("the model is convolutional (it has a Conv2D layer)",
          lambda: is_model() and any(isinstance(layer, keras.layers.Conv2D) for layer in _all_layers(model)),
          "use at least one layers.Conv2D"),
+        ("the loss matches the last layer (logits or probabilities)", loss_matches, ""),
     ]
     for item, body, hint in items:
         checks.check(item, body, hint=hint)
 
     def accurate():
         is_model()
-        accuracy = float(np.mean(predictions() == np.asarray(labels)))
+        accuracy = float(np.mean(scores().argmax(axis=1) == np.asarray(labels)))
         if accuracy < min_accuracy:
             raise CheckError(f"test accuracy {accuracy:.1%}")
         return True
 
     checks.check(f"test accuracy is at least {min_accuracy:.0%}", accurate,
-                 hint="train for more epochs, check the loss matches the last layer (logits or softmax)")
+                 hint="the number of epochs is fixed: look at the learning rate and at the model's size "
+                      "(filters, layers), and at the item above")
