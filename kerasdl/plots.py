@@ -59,14 +59,16 @@ def _histories(histories):
                      "or a dict {label: History} to compare several runs")
 
 
-def training_curves(histories, metrics=None, baselines=None, title=None, log_scale=False, show=True):
+def training_curves(histories, metrics=None, baselines=None, title=None, log_scale=False, marks=None,
+                    show=True):
     """Plot training (solid) and validation (dashed) curves per metric, one panel each.
 
     `histories`: a keras History, its `.history` dict, or {label: History} for several runs.
     `metrics`: names to plot (default: every metric that is not a val_ copy).
     `baselines`: {label: value} drawn as horizontal lines on the first panel, or
     {metric: {label: value}} for chosen panels. `log_scale`: a log y axis for
-    loss-like metrics (names containing "loss", "mse" or "error").
+    loss-like metrics (names containing "loss", "mse" or "error"). `marks`:
+    {label: epoch} drawn as vertical lines on every panel (a best epoch, a restart).
     """
     runs = _histories(histories)
     if metrics is None:
@@ -77,9 +79,16 @@ def training_curves(histories, metrics=None, baselines=None, title=None, log_sca
         if missing:
             known = ", ".join(sorted(history))
             raise ValueError(f"history {label or ''} has no {', '.join(missing)}; it has {known}".replace("  ", " "))
+        for metric in metrics:
+            if np.ndim(history[metric]) != 1:
+                raise ValueError(f"{metric!r} must hold one number per epoch, got {history[metric]!r}: pass a "
+                                 "keras History or a dict of metric lists")
     if baselines and all(isinstance(v, numbers.Real) for v in baselines.values()):
         baselines = {metrics[0]: baselines}
     baselines = baselines or {}
+    marks = marks or {}
+    if not isinstance(marks, dict) or not all(isinstance(v, numbers.Real) for v in marks.values()):
+        raise ValueError("marks must be a dict {label: epoch number}, e.g. {'best epoch': 12}")
     plt = _pyplot()
     figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -93,6 +102,8 @@ def training_curves(histories, metrics=None, baselines=None, title=None, log_sca
                 axis.plot(epochs, history[f"val_{metric}"], color=colour, linestyle="--", label=f"{name}validation")
         for number, (label, value) in enumerate(baselines.get(metric, {}).items()):
             axis.axhline(value, color="gray", linestyle=[":", "-.", (0, (5, 5))][number % 3], label=label)
+        for number, (label, epoch) in enumerate(marks.items()):
+            axis.axvline(epoch, color="black", alpha=0.6, linestyle=[":", "-.", "--"][number % 3], label=label)
         if log_scale and any(word in metric for word in ("loss", "mse", "error")):
             axis.set_yscale("log")
         axis.set_xlabel("epoch")
@@ -102,27 +113,56 @@ def training_curves(histories, metrics=None, baselines=None, title=None, log_sca
     return _finish(figure, title, show)
 
 
-def image_grid(images, titles=None, columns=8, cmap="gray_r", title=None, size=1.2, symmetric=False, show=True):
-    """Show `images` (n, height, width[, 1 or 3]) in a grid, `columns` wide, with optional `titles`.
-
-    `symmetric=True` centres the colour scale on zero (for filters and signed maps).
-    """
+def _images(images):
+    """Return a list of 2-D (height, width) or (height, width, 3 or 4) NumPy images."""
+    if isinstance(images, (list, tuple)):
+        arrays = [_numpy(image, f"images[{index}]") for index, image in enumerate(images)]
+        arrays = [a[..., 0] if a.ndim == 3 and a.shape[-1] == 1 else a for a in arrays]
+        for index, a in enumerate(arrays):
+            if a.ndim != 2 and not (a.ndim == 3 and a.shape[-1] in (3, 4)):
+                raise ValueError(f"images[{index}] must have shape (height, width), (height, width, 1) or "
+                                 f"(height, width, 3), got {a.shape}")
+        return arrays
     images = _numpy(images, "images")
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]  # (n, height, width)
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (3, 4)):
         raise ValueError(f"images must have shape (n, height, width), (n, height, width, 1) or "
-                         f"(n, height, width, 3), got {images.shape}")
+                         f"(n, height, width, 3), or be a list of images, got {images.shape}")
+    return list(images)
+
+
+def _per_image(value, count, name):
+    """Return `value` repeated `count` times, or the list given (one entry per image)."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != count:
+            raise ValueError(f"got {len(value)} values of {name} for {count} images: give one per image, or one for all")
+        return list(value)
+    return [value] * count
+
+
+def image_grid(images, titles=None, columns=8, cmap="gray_r", title=None, size=1.2, symmetric=False,
+               colorbar=False, show=True):
+    """Show `images` in a grid, `columns` wide, with optional `titles` (one per image).
+
+    `images`: an array (n, height, width[, 1 or 3]), or a list of images whose sizes may
+    differ (an image, its 3x3 filter and the feature map). `cmap` and `symmetric` take one
+    value for all images or a list with one per image; `symmetric=True` centres the colour
+    scale on zero (for filters and signed maps). `colorbar=True` adds a colour bar to each image.
+    """
+    images = _images(images)
     count = len(images)
     if count == 0:
         raise ValueError("images is empty: nothing to show")
     if titles is not None and len(titles) != count:
         raise ValueError(f"got {len(titles)} titles for {count} images: give one title per image")
+    cmaps = _per_image(cmap, count, "cmap")
+    symmetrics = _per_image(symmetric, count, "symmetric")
     columns = max(1, min(int(columns), count))
     rows = -(-count // columns)
+    width = size * columns * (1.35 if colorbar else 1.0)
     plt = _pyplot()
-    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.3 if titles else 0)),
-                                squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(width, size * rows + (0.3 if titles else 0)), squeeze=False)
     for index, axis in enumerate(axes.flat):
         axis.set_xticks([])
         axis.set_yticks([])
@@ -130,11 +170,13 @@ def image_grid(images, titles=None, columns=8, cmap="gray_r", title=None, size=1
             axis.axis("off")
             continue
         image = images[index]
-        if symmetric:
+        if symmetrics[index]:
             limit = float(np.abs(image).max()) or 1.0
-            axis.imshow(image, cmap=cmap, vmin=-limit, vmax=limit)
+            shown = axis.imshow(image, cmap=cmaps[index], vmin=-limit, vmax=limit)
         else:
-            axis.imshow(image, cmap=cmap)
+            shown = axis.imshow(image, cmap=cmaps[index])
+        if colorbar:
+            figure.colorbar(shown, ax=axis, fraction=0.046, pad=0.04)
         if titles is not None:
             axis.set_title(str(titles[index]), fontsize=8)
     return _finish(figure, title, show)
