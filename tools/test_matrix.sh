@@ -19,12 +19,30 @@ for name in $BACKENDS; do
     echo
     echo "=== tests on $name ==="
     start=$(date +%s)
-    KERAS_BACKEND=$name .venv/bin/python -m pytest -q -n "${TEST_WORKERS:-2}" --junitxml="$reports/$name.xml" "$@"
+    KERAS_BACKEND=$name .venv/bin/python -m pytest -q -n "${TEST_WORKERS:-2}" --ignore=tests/browser \
+        --junitxml="$reports/$name.xml" "$@"
     status=$?
     seconds=$(( $(date +%s) - start ))
     [ "$status" = 0 ] || failed=1
     summary+=("$name|$status|$seconds")
 done
+
+# JupyterLab in headless Chromium, once: the tests pick each backend's kernel themselves.
+chromium=${KERASDL_CHROMIUM:-/usr/bin/chromium}
+echo
+if [ $# -gt 0 ]; then
+    echo "browser tests: skipped (pytest arguments given; run them with: .venv/bin/python -m pytest tests/browser)"
+elif [ ! -x "$chromium" ]; then
+    echo "browser tests: skipped (no Chromium at $chromium; install it with: apt-get install chromium)"
+else
+    echo "=== browser tests (screenshots in ${KERASDL_SCREENSHOTS:-runs/browser}/) ==="
+    start=$(date +%s)
+    KERASDL_BROWSER_REQUIRED=1 .venv/bin/python -m pytest -q --junitxml="$reports/browser.xml" tests/browser
+    status=$?
+    seconds=$(( $(date +%s) - start ))
+    [ "$status" = 0 ] || failed=1
+    summary+=("browser|$status|$seconds")
+fi
 
 echo
 echo "=== test timings ==="

@@ -1,0 +1,1 @@
+"""JupyterLab in headless Chromium: the learner's path through chapters and exercises."""
