@@ -132,7 +132,7 @@ def test_step_forward_with_transposed_recurrent_weights_is_rejected(capsys):
         return next_h, (x, prev_h, Wx, Wh, next_h)
 
     bptt.check_rnn_step_forward(transposed)
-    assert "from the right" in rejected(capsys, "next_h = tanh")
+    assert rejected(capsys, "next_h = tanh") == "the recurrent term uses Wh transposed"
 
 
 def test_step_forward_with_a_transposed_input_matrix_is_reported_not_raised(capsys):
@@ -149,7 +149,17 @@ def test_step_forward_with_a_transposed_input_matrix_is_reported_not_raised(caps
 
 def test_step_forward_without_the_tanh_is_rejected(capsys):
     bptt.check_rnn_step_forward(lambda x, prev_h, Wx, Wh, b: (x @ Wx + prev_h @ Wh + b, None))
-    rejected(capsys, "next_h = tanh")
+    assert rejected(capsys, "next_h = tanh") == "the values are not squashed: the tanh is missing"
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + prev_h @ Wh), None), "the bias b is missing"),
+    (lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + b), None), "the recurrent term (prev_h with Wh) is missing"),
+    (lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + prev_h @ Wh - b), None), "compare your expression"),
+])
+def test_step_forward_mistakes_are_named(wrong, hint, capsys):
+    bptt.check_rnn_step_forward(wrong)
+    assert rejected(capsys, "next_h = tanh").startswith(hint)
 
 
 def test_step_forward_returning_only_next_h_is_reported(capsys):
@@ -172,7 +182,9 @@ def test_step_backward_without_the_tanh_derivative_is_rejected(capsys):
         "dWx, dWh and db match numerical gradients": False,
         "the gradients equal kerasdl.scratch.rnn_step_backward's": False,
     }
-    assert "(1 - next_h**2)" in hints["dx and dprev_h match numerical gradients"]
+    assert "its derivative is missing" in hints["dx and dprev_h match numerical gradients"]
+    assert "its derivative is missing" in hints["dWx, dWh and db match numerical gradients"]
+    assert "backward pass is to blame" in hints["the gradients equal kerasdl.scratch.rnn_step_backward's"]
 
 
 def test_step_backward_with_a_transposed_weight_gradient_is_rejected(capsys):
@@ -211,7 +223,15 @@ def test_step_backward_with_a_wrong_gradient_shape_is_reported(capsys):
 
 def test_forward_that_ignores_h0_is_rejected(capsys):
     bptt.check_rnn_forward(lambda x, h0, Wx, Wh, b: rnn_forward(x, np.zeros_like(h0), Wx, Wh, b))
-    assert "h0 before the first step" in rejected(capsys, "h holds every step")
+    assert rejected(capsys, "h holds every step") == "the first step must start from h0, not zeros"
+
+
+def test_forward_that_restarts_every_step_from_h0_is_rejected(capsys):
+    def restarts(x, h0, Wx, Wh, b):
+        return np.stack([rnn_step_forward(x[:, t, :], h0, Wx, Wh, b)[0] for t in range(x.shape[1])], axis=1), None
+
+    bptt.check_rnn_forward(restarts)
+    assert rejected(capsys, "h holds every step").startswith("every step starts from h0")
 
 
 def test_forward_with_transposed_recurrent_weights_is_rejected(capsys):
@@ -229,12 +249,14 @@ def test_backward_that_does_not_accumulate_weight_gradients_is_rejected(capsys):
     found, hints = verdicts(capsys)
     assert dict(found)["dx and dh0 match numerical gradients"] is True
     assert dict(found)["dWx, dWh and db match numerical gradients"] is False
-    assert "add up each step's" in hints["dWx, dWh and db match numerical gradients"]
+    assert "one step's gradients" in hints["dWx, dWh and db match numerical gradients"]
 
 
 def test_backward_that_drops_the_carried_gradient_is_rejected(capsys):
     bptt.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, carry=False))
-    assert "carried back" in rejected(capsys, "dx and dh0")
+    found, hints = verdicts(capsys)
+    assert "carried back from the later steps is missing" in hints["dx and dh0 match numerical gradients"]
+    assert "carried back from the later steps is missing" in hints["dWx, dWh and db match numerical gradients"]
 
 
 def test_backward_without_the_tanh_derivative_is_rejected(capsys):
@@ -307,8 +329,9 @@ def test_norms_that_do_not_vanish_are_rejected(capsys):
     (np.ones((30, 1)), "expected an array of shape (30,), got shape (30, 1)"),
     ("norms", "expected an array of shape (30,), got a str"),
     ([np.ones(3)] * 30, "expected an array of shape (30,), got shape (30, 3)"),
-    (["one"] * 30, "expected numbers, one per time step; got a list of something else"),
-    ([None] * 30, "the array contains NaN or infinite values"),
+    (["one"] * 30, "expected an array of shape (30,), got a list holding a str"),
+    ([None] * 30, "expected an array of shape (30,), got a list holding None"),
+    ([1.0] * 29 + [float("nan")], "the array contains NaN or infinite values"),
 ])
 def test_wrong_norm_types_and_shapes_are_reported(value, message, capsys):
     bptt.check_gradient_norms(value)
@@ -334,7 +357,10 @@ def test_lstm_gates_in_the_wrong_order_are_rejected(capsys):
 def test_lstm_without_the_tanh_derivative_of_the_cell_is_rejected(capsys):
     bptt.check_lstm_step_backward(
         lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, through_tanh=False))
-    assert "1 - tanh(next_c)**2" in rejected(capsys, "dx, dprev_h and dprev_c")
+    found, hints = verdicts(capsys)
+    assert hints["dx, dprev_h and dprev_c match numerical gradients"].endswith("its derivative is missing on that path")
+    assert "fix the cell-state gradient first" in hints[
+        "dWx, dWh and db match numerical gradients, gates in the order i, f, o, g"]
 
 
 def test_lstm_that_drops_the_forget_gate_in_dprev_c_is_rejected(capsys):
@@ -343,7 +369,8 @@ def test_lstm_that_drops_the_forget_gate_in_dprev_c_is_rejected(capsys):
         return dx, dprev_h, dprev_c / cache[6], dWx, dWh, db  # dprev_c = dc, without the * f
 
     bptt.check_lstm_step_backward(lstm_step_forward, no_forget)
-    assert "dprev_c (relative error" in rejected(capsys, "dx, dprev_h and dprev_c")
+    hint = rejected(capsys, "dx, dprev_h and dprev_c")
+    assert hint.startswith("dprev_c (relative error") and hint.endswith("passes the forget gate on the way")
 
 
 def test_lstm_returning_five_gradients_is_reported(capsys):
@@ -351,3 +378,157 @@ def test_lstm_returning_five_gradients_is_reported(capsys):
         lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache)[:5])
     hint = rejected(capsys, "lstm_step_backward returns")
     assert "expected a tuple of 6" in hint and "got a tuple of 5" in hint
+
+
+# ---------------------------------------------------------------- hints point at the part that failed
+
+
+def test_an_output_gate_bug_is_blamed_on_the_output_gate_not_the_cell_state(capsys):
+    def output_gate_without_its_derivative(dnext_h, dnext_c, cache):
+        x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
+        tanh_c = np.tanh(next_c)
+        dc = dnext_c + dnext_h * o * (1 - tanh_c**2)
+        da = np.concatenate([dc * g * i * (1 - i), dc * prev_c * f * (1 - f), dnext_h * tanh_c,
+                             dc * i * (1 - g**2)], axis=1)  # do without the sigmoid's derivative
+        return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+    bptt.check_lstm_step_backward(lstm_step_forward, output_gate_without_its_derivative)
+    found, hints = verdicts(capsys)
+    state = hints["dx, dprev_h and dprev_c match numerical gradients"]
+    weights = hints["dWx, dWh and db match numerical gradients, gates in the order i, f, o, g"]
+    assert "dprev_c" not in state.split(";")[0]  # dprev_c itself is right
+    assert "output gate o" in state and "output gate o" in weights
+    assert "tanh" not in state and "next_c" not in state
+
+
+def test_a_forward_pass_that_differs_from_the_reference_is_named_only_then(capsys):
+    def transposed_forward(x, prev_h, Wx, Wh, b):
+        next_h = np.tanh(x @ Wx + prev_h @ Wh.T + b)
+        return next_h, (x, prev_h, Wx, Wh.T, next_h)  # the backward pass follows it consistently
+
+    bptt.check_rnn_step_backward(transposed_forward, rnn_step_backward)
+    found, hints = verdicts(capsys)
+    item = "the gradients equal kerasdl.scratch.rnn_step_backward's"
+    assert [passed for _, passed in found] == [True, True, False, False]  # dWh is wrt its own Wh.T
+    assert "fix the forward pass first" in hints[item]
+
+
+FORMULA = ("@", "**", ".T", "np.", " = ")
+
+
+@pytest.mark.parametrize("run", [
+    lambda: bptt.check_rnn_step_forward(lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + prev_h @ Wh.T + b), None)),
+    lambda: bptt.check_rnn_step_backward(rnn_step_forward, lambda dh, cache: tuple(
+        g * 2 for g in rnn_step_backward(dh, cache))),
+    lambda: bptt.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, carry=False)),
+    lambda: bptt.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, accumulate=False)),
+    lambda: bptt.check_gradient_norms(gradient_norms()[::-1]),
+    lambda: bptt.check_lstm_step_backward(lstm_step_forward,
+                                          lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, order="ifgo")),
+    lambda: bptt.check_lstm_step_backward(lstm_step_forward,
+                                          lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, through_tanh=False)),
+])
+def test_hints_never_spell_out_the_formula(run, capsys):
+    run()
+    _, hints = verdicts(capsys)
+    assert hints
+    for item, hint in hints.items():
+        assert not any(piece in hint for piece in FORMULA), (item, hint)
+
+
+# ---------------------------------------------------------------- valid alternatives (regression suite)
+
+
+def step_forward_einsum(x, prev_h, Wx, Wh, b):
+    """einsum instead of @, a dict as the cache, a list as the result."""
+    next_h = np.tanh(np.einsum("nd,dh->nh", x, Wx) + np.dot(prev_h, Wh) + b)
+    return [next_h, {"x": x, "prev_h": prev_h, "Wx": Wx, "Wh": Wh, "next_h": next_h}]
+
+
+def step_backward_einsum(dnext_h, cache):
+    da = dnext_h * (1 - cache["next_h"] ** 2)
+    return [np.einsum("nh,dh->nd", da, cache["Wx"]), da.dot(cache["Wh"].T), np.einsum("nd,nh->dh", cache["x"], da),
+            cache["prev_h"].T.dot(da), np.sum(da, axis=0)]
+
+
+def forward_preallocated(x, h0, Wx, Wh, b):
+    """Preallocated h, the cache as (x, h, h0, Wx, Wh): what the vectorised backward pass needs."""
+    N, T, _ = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    prev_h = h0
+    for t in range(T):
+        prev_h = h[:, t, :] = np.tanh(x[:, t, :] @ Wx + prev_h @ Wh + b)
+    return h, (x, h, h0, Wx, Wh)
+
+
+def backward_vectorised(dh, cache):
+    """The time loop only carries the gradient; the weight gradients come from all steps at once."""
+    x, h, h0, Wx, Wh = cache
+    N, T, H = dh.shape
+    da = np.zeros_like(dh)  # (N, T, H): the gradient before the tanh at every step
+    carried = np.zeros((N, H))
+    for t in reversed(range(T)):
+        da[:, t, :] = (dh[:, t, :] + carried) * (1 - h[:, t, :] ** 2)
+        carried = da[:, t, :] @ Wh.T
+    previous = np.concatenate([h0[:, None, :], h[:, :-1, :]], axis=1)  # (N, T, H): each step's prev_h
+    return (da @ Wx.T, carried, np.einsum("ntd,nth->dh", x, da), np.einsum("ntk,nth->kh", previous, da),
+            da.sum(axis=(0, 1)))
+
+
+def lstm_forward_caching_preactivations(x, prev_h, prev_c, Wx, Wh, b):
+    a = x @ Wx + prev_h @ Wh + b
+    next_h, next_c, _ = lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)
+    return next_h, next_c, {"a": a, "x": x, "prev_h": prev_h, "prev_c": prev_c, "Wx": Wx, "Wh": Wh, "next_c": next_c}
+
+
+def lstm_backward_from_preactivations(dnext_h, dnext_c, cache):
+    """Gates recomputed from the pre-activations; np.hstack; a list of six."""
+    H = cache["prev_h"].shape[1]
+    a = cache["a"]
+    i, f, o, g = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H]), np.tanh(a[:, 3 * H:])
+    tanh_c = np.tanh(cache["next_c"])
+    dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)
+    da = np.hstack([dc * g * i * (1 - i), dc * cache["prev_c"] * f * (1 - f), dnext_h * tanh_c * o * (1 - o),
+                    dc * i * (1 - g * g)])
+    return [da @ cache["Wx"].T, da @ cache["Wh"].T, dc * f, cache["x"].T @ da, cache["prev_h"].T @ da,
+            da.sum(0)]
+
+
+def test_valid_step_alternatives_pass(capsys):
+    bptt.check_rnn_step_forward(step_forward_einsum)
+    bptt.check_rnn_step_backward(step_forward_einsum, step_backward_einsum)
+    assert len(passed_all(capsys)) == 2 + 4
+
+
+def test_a_vectorised_bptt_passes(capsys):
+    bptt.check_rnn_forward(forward_preallocated)
+    bptt.check_rnn_backward(forward_preallocated, backward_vectorised)
+    assert len(passed_all(capsys)) == 2 + 4
+
+
+def test_sequence_results_as_nested_lists_pass(capsys):
+    bptt.check_rnn_forward(lambda *args: [rnn_forward(*args)[0].tolist(), rnn_forward(*args)[1]])
+    bptt.check_rnn_backward(rnn_forward, lambda dh, cache: [g.tolist() for g in rnn_backward(dh, cache)])
+    assert len(passed_all(capsys)) == 2 + 4
+
+
+@pytest.mark.parametrize("form", ["list", "tuple", "backend tensor", "float32 array"])
+def test_norms_in_any_accepted_container_pass(form, capsys):
+    norms = gradient_norms()
+    if form == "list":
+        norms = list(norms)
+    elif form == "tuple":
+        norms = tuple(float(n) for n in norms)
+    elif form == "backend tensor":
+        from keras import ops
+
+        norms = ops.convert_to_tensor(norms.astype("float32"))
+    else:
+        norms = norms.astype("float32")
+    bptt.check_gradient_norms(norms)
+    assert len(passed_all(capsys)) == 3  # float32 keeps 7 digits: enough for rtol=1e-6
+
+
+def test_an_lstm_that_caches_preactivations_passes(capsys):
+    bptt.check_lstm_step_backward(lstm_forward_caching_preactivations, lstm_backward_from_preactivations)
+    assert len(passed_all(capsys)) == 4

@@ -8,7 +8,14 @@ with kerasdl.scratch, so a forward and a backward that are wrong in the same
 way still fail. Everything is NumPy: the verdicts are the same on every
 backend. A wrong type, shape or an exception becomes a ✘ line, never a crash;
 NotImplementedError (an unsolved part) propagates.
+
+Hints name what is wrong and where to look, never the expression to type: which
+gradients are off, which part (the tanh, the carried gradient, the shared weights,
+the cell-state path, one gate's block) a known mistake points at, and whether the
+forward or the backward pass is to blame.
 """
+
+import itertools
 
 import numpy as np
 
@@ -95,10 +102,7 @@ def _run(function, *args):
 
 def _parts(result, count, what):
     """Return `result` as a tuple of `count` items, or raise CheckError."""
-    if not isinstance(result, (tuple, list)) or len(result) != count:
-        length = f" of {len(result)}" if isinstance(result, (tuple, list)) else ""
-        raise CheckError(f"expected a tuple of {count}: {what}; got {checks._kind(result)}{length}")
-    return tuple(result)
+    return checks.expect_tuple(result, count, what)
 
 
 def _arrays(values, names, shapes):
@@ -145,32 +149,68 @@ def _item(item, body, hint, needs=()):
         checks.check(item, body, hint=hint)
 
 
-def _gradient_item(item, analytic, numerical, names, hint, looser=None):
-    """Print the verdict for analytic gradients (a dict) against numerical ones, within TOLERANCE."""
+def _bad_gradients(analytic, numerical, names, looser=None):
+    """Return {name: relative error} for the analytic gradients too far from the numerical ones."""
     looser = looser or {}
+    errors = {name: scratch.rel_error(analytic[name], numerical[name]) for name in names}
+    return {name: error for name, error in errors.items() if not error <= looser.get(name, TOLERANCE)}
+
+
+def _gradient_item(item, analytic, numerical, names, hint, looser=None):
+    """Print the verdict for analytic gradients (a dict) against numerical ones, within TOLERANCE.
+
+    `hint` is a string, or a function of the names that failed returning one (to point at that part).
+    """
 
     def body():
-        errors = {name: scratch.rel_error(analytic.value[name], numerical.first()[name]) for name in names}
-        bad = [f"d{name} (relative error {errors[name]:.0e})" for name in names
-               if not errors[name] <= looser.get(name, TOLERANCE)]
+        bad = _bad_gradients(analytic.value, numerical.first(), names, looser)
         if bad:
-            raise CheckError(f"{', '.join(bad)} too far from the numerical gradient")
+            where = hint(sorted(bad, key=names.index)) if callable(hint) else hint
+            text = ", ".join(f"d{name} (relative error {error:.0e})" for name, error in bad.items())
+            raise CheckError(_join(f"{text} too far from the numerical gradient", where))
         return True
 
-    _item(item, body, hint, needs=[analytic])
+    _item(item, body, "", needs=[analytic])
 
 
-def _same_item(item, ours, reference, names, hint):
-    """Print the verdict for arrays (a dict) against kerasdl.scratch's, to float64 precision."""
+def _join(problem, hint):
+    return f"{problem}; {hint}" if hint else problem
+
+
+def _same_item(item, ours, reference, names, forward_matches):
+    """Print the verdict for arrays (a dict) against kerasdl.scratch's, to float64 precision.
+
+    The hint blames the forward pass only when `forward_matches` (a bool) says it differs from the reference.
+    """
 
     def body():
         bad = ["d" + name for name in names
                if not np.allclose(ours.value[name], reference[name], rtol=1e-6, atol=1e-9)]
         if bad:
-            raise CheckError(f"{', '.join(bad)} differ from kerasdl.scratch's")
+            where = ("your forward pass matches the reference, so the backward pass is to blame: see the items above"
+                     if forward_matches else
+                     "your forward pass differs from the reference one and this backward pass follows it: "
+                     "fix the forward pass first")
+            raise CheckError(f"{', '.join(bad)} differ from kerasdl.scratch's; {where}")
         return True
 
-    _item(item, body, hint, needs=[ours])
+    _item(item, body, "", needs=[ours])
+
+
+def _matches(function, args, reference, count, what):
+    """Return True when function(*args)[0] (the learner's forward pass) equals `reference` to float64 precision."""
+    try:
+        value = checks.expect_array(_parts(_run(function, *args), count, what)[0], shape=reference.shape)
+    except NotImplementedError:
+        raise
+    except Exception:
+        return False
+    return bool(np.allclose(value, reference, rtol=1e-8, atol=1e-10))
+
+
+def _same_as(value, candidate):
+    """Return True when `value` (an array) equals `candidate`, a wrong answer the hint can name."""
+    return value.shape == candidate.shape and bool(np.allclose(value, candidate, rtol=1e-8, atol=1e-10))
 
 
 def _numerical(forward, arrays, names, upstreams):
@@ -201,12 +241,26 @@ def check_rnn_step_forward(rnn_step_forward):
     outcome = _Outcome(compute)
     checks.check("rnn_step_forward returns (next_h, cache) with next_h of shape (N, H)",
                  lambda: outcome.first() is not None,
-                 hint="x is (N, D), Wx (D, H), prev_h (N, H), Wh (H, H): x @ Wx + prev_h @ Wh + b is (N, H)")
+                 hint="next_h has a row per example and a column per hidden unit: look at the shapes of x, Wx, "
+                      "prev_h and Wh, and at the order of each product")
     reference = scratch.rnn_step_forward(x, prev_h, Wx, Wh, b)[0]
-    _item("next_h = tanh(x Wx + prev_h Wh + b)",
-          lambda: checks.expect_close(outcome.value, reference, rtol=FORWARD_RTOL, atol=1e-12),
-          hint="multiply the rows by the weights from the right (x @ Wx, not Wx @ x or x @ Wx.T), "
-               "add b, then apply np.tanh", needs=[outcome])
+    mistakes = [
+        (x @ Wx + prev_h @ Wh + b, "the values are not squashed: the tanh is missing"),
+        (np.tanh(x @ Wx + prev_h @ Wh.T + b), "the recurrent term uses Wh transposed"),
+        (np.tanh(x @ Wx + prev_h @ Wh), "the bias b is missing"),
+        (np.tanh(x @ Wx + b), "the recurrent term (prev_h with Wh) is missing"),
+        (np.tanh(prev_h @ Wh + b), "the input term (x with Wx) is missing"),
+    ]
+
+    def values():
+        if _same_as(outcome.value, reference):
+            return True
+        why = next((words for candidate, words in mistakes if _same_as(outcome.value, candidate)),
+                   "compare your expression with the text's term by term: the input term, the recurrent term, "
+                   "the bias, then the tanh")
+        raise CheckError(why)
+
+    _item("next_h = tanh(x Wx + prev_h Wh + b)", values, "", needs=[outcome])
 
 
 def check_rnn_step_backward(rnn_step_forward, rnn_step_backward):
@@ -231,15 +285,23 @@ def check_rnn_step_backward(rnn_step_forward, rnn_step_backward):
         return (_parts(_run(rnn_step_forward, x, prev_h, Wx, Wh, b), 2, "(next_h, cache)")[0],)
 
     numerical = _Outcome(lambda: _numerical(forward, [x, prev_h, Wx, Wh, b], names, [dnext_h]))
-    tanh_hint = "go back through the tanh first: da = dnext_h * (1 - next_h**2)"
-    _gradient_item("dx and dprev_h match numerical gradients", ours, numerical, ["x", "prev_h"],
-                   hint=tanh_hint + "; then dx = da @ Wx.T and dprev_h = da @ Wh.T")
-    _gradient_item("dWx, dWh and db match numerical gradients", ours, numerical, ["Wx", "Wh", "b"],
-                   hint=tanh_hint + "; then dWx = x.T @ da, dWh = prev_h.T @ da, db sums da over the batch")
-    reference_cache = scratch.rnn_step_forward(x, prev_h, Wx, Wh, b)[1]
+    reference_h, reference_cache = scratch.rnn_step_forward(x, prev_h, Wx, Wh, b)
     reference = dict(zip(names, scratch.rnn_step_backward(dnext_h, reference_cache)))
-    _same_item("the gradients equal kerasdl.scratch.rnn_step_backward's", ours, reference, names,
-               hint="check rnn_step_forward first: your backward pass must match the reference forward pass")
+    untanhed = dict(zip(names, scratch.rnn_step_backward(dnext_h / (1 - reference_h**2), reference_cache)))
+
+    def where(bad):
+        if ours.value is not None and all(_same_as(ours.value[name], untanhed[name]) for name in bad):
+            return "the gradient has not gone back through the tanh: its derivative is missing"
+        if set(bad) <= {"x", "prev_h"}:
+            return ("look at how x and prev_h enter the forward pass: which weight matrix each one meets, "
+                    "and from which side")
+        return ("each weight's gradient pairs the gradient before the tanh with what that weight multiplied, "
+                "added up over the examples of the batch")
+
+    _gradient_item("dx and dprev_h match numerical gradients", ours, numerical, ["x", "prev_h"], hint=where)
+    _gradient_item("dWx, dWh and db match numerical gradients", ours, numerical, ["Wx", "Wh", "b"], hint=where)
+    forward_matches = _matches(rnn_step_forward, (x, prev_h, Wx, Wh, b), reference_h, 2, "(next_h, cache)")
+    _same_item("the gradients equal kerasdl.scratch.rnn_step_backward's", ours, reference, names, forward_matches)
 
 
 # ---------------------------------------------------------------- RNN sequence
@@ -259,10 +321,26 @@ def check_rnn_forward(rnn_forward):
     checks.check("rnn_forward returns (h, cache) with h of shape (N, T, H)", lambda: outcome.first() is not None,
                  hint="stack the hidden state of every step along axis 1")
     reference = scratch.rnn_forward(*_copies(p, names))[0]
-    _item("h holds every step's hidden state, starting from h0",
-          lambda: checks.expect_close(outcome.value, reference, rtol=FORWARD_RTOL, atol=1e-12),
-          hint="step t reads x[:, t, :] and the previous step's h (h0 before the first step); "
-               "the same Wx, Wh and b at every step", needs=[outcome])
+    x, h0, Wx, Wh, b = _copies(p, names)
+    mistakes = [
+        (scratch.rnn_forward(x, np.zeros_like(h0), Wx, Wh, b)[0], "the first step must start from h0, not zeros"),
+        (np.stack([scratch.rnn_step_forward(x[:, t, :], h0, Wx, Wh, b)[0] for t in range(T)], axis=1),
+         "every step starts from h0: each step should start from the previous step's state"),
+    ]
+
+    def values():
+        if _same_as(outcome.value, reference):
+            return True
+        named = next((words for candidate, words in mistakes if _same_as(outcome.value, candidate)), None)
+        if named:
+            raise CheckError(named)
+        if _same_as(outcome.value[:, 0], reference[:, 0]):
+            raise CheckError("the first step is right but later ones are not: look at what each step hands "
+                             "to the next, and which slice of x it reads")
+        raise CheckError("the first step is already wrong: look at which slice of x step 0 reads and the "
+                         "state it starts from")
+
+    _item("h holds every step's hidden state, starting from h0", values, "", needs=[outcome])
 
 
 def check_rnn_backward(rnn_forward, rnn_backward):
@@ -287,15 +365,43 @@ def check_rnn_backward(rnn_forward, rnn_backward):
         return (_parts(_run(rnn_forward, *arrays), 2, "(h, cache)")[0],)
 
     numerical = _Outcome(lambda: _numerical(forward, arrays, names, [dh]))
-    _gradient_item("dx and dh0 match numerical gradients", ours, numerical, ["x", "h0"],
-                   hint="walk the steps backwards; at step t the gradient of h_t is dh[:, t, :] plus the "
-                        "dprev_h carried back from step t + 1")
-    _gradient_item("dWx, dWh and db match numerical gradients", ours, numerical, ["Wx", "Wh", "b"],
-                   hint="the weights are shared by every step: add up each step's dWx, dWh and db, "
-                        "each from that step's full gradient (its own dh plus the carried one)")
-    reference = dict(zip(names, scratch.rnn_backward(dh, scratch.rnn_forward(*_copies(p, names))[1])))
-    _same_item("the gradients equal kerasdl.scratch.rnn_backward's", ours, reference, names,
-               hint="check rnn_forward first: your backward pass must match the reference forward pass")
+    reference_h, reference_cache = scratch.rnn_forward(*_copies(p, names))
+    reference = dict(zip(names, scratch.rnn_backward(dh, reference_cache)))
+    uncarried = dict(zip(names, _variant_backward(dh, reference_cache, carry=False)))
+    last_step = dict(zip(names, _variant_backward(dh, reference_cache, accumulate=False)))
+
+    def where(bad):
+        mine = ours.value or {}
+        if all(name in mine and _same_as(mine[name], uncarried[name]) for name in bad):
+            return ("the gradient carried back from the later steps is missing: each h_t also feeds step t + 1, "
+                    "so its gradient has two parts")
+        if set(bad) <= {"Wx", "Wh", "b"} and any(_same_as(mine.get(name, np.zeros(0)), last_step[name])
+                                                  for name in bad):
+            return "these are one step's gradients: the weights are shared by every step, so every step adds to them"
+        if set(bad) <= {"x", "h0"}:
+            return "walk the steps from the last to the first; look at what each step passes back to the one before"
+        return "the weights are shared by every step: each step adds its part, computed from that step's full gradient"
+
+    _gradient_item("dx and dh0 match numerical gradients", ours, numerical, ["x", "h0"], hint=where)
+    _gradient_item("dWx, dWh and db match numerical gradients", ours, numerical, ["Wx", "Wh", "b"], hint=where)
+    forward_matches = _matches(rnn_forward, _copies(p, names), reference_h, 2, "(h, cache)")
+    _same_item("the gradients equal kerasdl.scratch.rnn_backward's", ours, reference, names, forward_matches)
+
+
+def _variant_backward(dh, cache, carry=True, accumulate=True):
+    """Return rnn_backward's gradients computed with kerasdl.scratch, without the carried gradient (carry=False)
+    or keeping one step's weight gradients (accumulate=False): two classic mistakes a hint can name."""
+    steps = cache[0]
+    N, T, H = dh.shape
+    dx, dprev_h, weights = None, np.zeros((N, H)), None
+    for t in reversed(range(T)):
+        grads = scratch.rnn_step_backward(dh[:, t, :] + (dprev_h if carry else 0.0), steps[t])
+        dx = np.zeros((N, T, grads[0].shape[1])) if dx is None else dx
+        dx[:, t, :], dprev_h = grads[0], grads[1]
+        step_weights = grads[2:]
+        weights = step_weights if weights is None or not accumulate else tuple(
+            total + part for total, part in zip(weights, step_weights))
+    return (dx, dprev_h, *weights)
 
 
 # ---------------------------------------------------------------- gradient norms
@@ -307,21 +413,25 @@ def check_gradient_norms(norms):
     T = len(reference)
 
     def compute():
-        values = norms
-        if isinstance(values, (list, tuple)):
-            try:
-                values = np.asarray(values, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise CheckError("expected numbers, one per time step; got a list of something else") from None
-        return checks.expect_array(values, shape=(T,)).astype(np.float64)
+        return checks.expect_array(norms, shape=(T,)).astype(np.float64)
 
     outcome = _Outcome(compute)
     checks.check(f"one norm per time step, shape ({T},)", lambda: outcome.first() is not None,
-                 hint="norms[t] is the norm of dL/dh at step t + 1, for t = 0 .. T - 1, in time order")
-    _item("the norms are ‖dL/dh_t‖ of vanishing_problem(), in time order",
-          lambda: checks.expect_close(outcome.value, reference, rtol=1e-6, atol=1e-300),
-          hint="start from dL/dh_T = dh_last and call your rnn_step_backward once per step, going back; "
-               "take np.linalg.norm of the whole (N, H) gradient", needs=[outcome])
+                 hint="one number per time step, in time order: the text of this part says which")
+
+    def values():
+        if np.allclose(outcome.value, reference, rtol=1e-6, atol=1e-300):
+            return True
+        if np.allclose(outcome.value, reference[::-1], rtol=1e-6, atol=1e-300):
+            raise CheckError("the norms are in reverse time order: the first entry belongs to the first step, "
+                             "the last one to the gradient you start from")
+        if np.isclose(outcome.value[-1], reference[-1], rtol=1e-6):
+            raise CheckError("the last norm (where you start) is right but earlier ones are not: look at what "
+                             "each step back does to the gradient")
+        raise CheckError("even the last norm, that of the gradient you start from, is off: look at which array "
+                         "you start from and what the norm is taken over")
+
+    _item("the norms are ‖dL/dh_t‖ of vanishing_problem(), in time order", values, "", needs=[outcome])
 
     def vanishes():
         values = outcome.value
@@ -333,7 +443,8 @@ def check_gradient_norms(norms):
         return True
 
     _item("the gradient vanishes going back in time", vanishes,
-          hint="each step back multiplies by diag(1 - h²) Wh.T, whose norm is at most 0.9 here", needs=[outcome])
+          hint="going back in time each step can only shrink the gradient here (Wh's largest singular value is "
+               "0.9 and the tanh's slope at most 1): check the order and the values above", needs=[outcome])
 
 
 # ---------------------------------------------------------------- LSTM step
@@ -362,14 +473,73 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
         return _parts(_run(lstm_step_forward, *arrays), 3, "(next_h, next_c, cache)")[:2]
 
     numerical = _Outcome(lambda: _numerical(forward, arrays, names, [dnext_h, dnext_c]))
-    _gradient_item("dx, dprev_h and dprev_c match numerical gradients", ours, numerical, ["x", "prev_h", "prev_c"],
-                   hint="next_c reaches next_h through o * tanh(next_c): add dnext_h * o * (1 - tanh(next_c)**2) "
-                        "to dnext_c before going further back; dprev_c = dc * f")
-    _gradient_item("dWx, dWh and db match numerical gradients, gates in the order i, f, o, g", ours, numerical,
-                   ["Wx", "Wh", "b"], looser={"Wh": LSTM_DWH_TOLERANCE},
-                   hint="put the gates' gradients di, df, do, dg side by side in the forward pass's order, "
-                        "each through its own nonlinearity (sigmoid' = s(1 - s), tanh' = 1 - g²)")
-    reference_cache = scratch.lstm_step_forward(*arrays)[2]
+    reference_h, _, reference_cache = scratch.lstm_step_forward(*arrays)
     reference = dict(zip(names, scratch.lstm_step_backward(dnext_h, dnext_c, reference_cache)))
-    _same_item("the gradients equal kerasdl.scratch.lstm_step_backward's", ours, reference, names,
-               hint="check that lstm_step_forward is unchanged: the gradients must match the reference LSTM")
+    x, prev_h, prev_c, Wx, Wh, b = arrays
+    a = x @ Wx + prev_h @ Wh + b  # (N, 4H): the gate blocks i, f, o, g
+    f, o = _sigmoid(a[:, H : 2 * H]), _sigmoid(a[:, 2 * H : 3 * H])  # (N, H) each
+    next_c = f * prev_c + _sigmoid(a[:, :H]) * np.tanh(a[:, 3 * H :])  # (N, H)
+    dc = dnext_c + dnext_h * o * (1 - np.tanh(next_c) ** 2)  # (N, H): the gradient reaching next_c
+    cell_mistakes = [
+        ((dnext_c + dnext_h * o) * f, "the gradient from next_h reaches next_c through a tanh: its derivative is "
+                                      "missing on that path"),
+        (dnext_c * f, "next_c also reaches next_h (through the output gate and a tanh): that gradient is missing"),
+        (dc, "the gradient reaching prev_c passes the forget gate on the way"),
+    ]
+
+    def blocks(name="b"):
+        """Return the gates whose block of d<name> differs from its numerical gradient."""
+        mine, theirs = ours.value[name], numerical.first()[name]
+        return [gate for k, gate in enumerate("ifog")
+                if not scratch.rel_error(mine[..., k * H : (k + 1) * H], theirs[..., k * H : (k + 1) * H])
+                <= LSTM_DWH_TOLERANCE]
+
+    def swapped_blocks():
+        """Return True when db is right but for the order of its gate blocks (Keras's i, f, g, o, say)."""
+        mine, theirs = ours.value["b"].reshape(4, H), numerical.first()["b"].reshape(4, H)
+        return not _same_as(mine, theirs) and any(
+            np.allclose(mine, theirs[list(order)], rtol=1e-5, atol=1e-9)
+            for order in itertools.permutations(range(4)) if order != (0, 1, 2, 3))
+
+    def cell_state_right():
+        return scratch.rel_error(ours.value["prev_c"], numerical.first()["prev_c"]) <= TOLERANCE
+
+    def gate_words(gates):
+        names_ = {"i": "input gate i", "f": "forget gate f", "o": "output gate o", "g": "candidate g"}
+        return ", ".join(names_[gate] for gate in gates)
+
+    def state_hint(bad):
+        if "prev_c" in bad:
+            mine = ours.value["prev_c"]
+            return next((words for candidate, words in cell_mistakes if _same_as(mine, candidate)),
+                        "dprev_c follows the cell state: look at everything that reaches next_c and at what "
+                        "stands between prev_c and next_c")
+        if swapped_blocks():
+            return "dprev_c is right, but the gate blocks are not in the forward pass's order i, f, o, g"
+        gates = blocks()
+        if gates:
+            return (f"dprev_c is right, so the cell-state path is; the gradient of the {gate_words(gates)} is "
+                    "not (its block of db is off): look at that gate's gradient")
+        return "the gate gradients are right (db is): look at how dx and dprev_h are formed from them"
+
+    def weight_hint(bad):
+        if not cell_state_right():
+            return "dprev_c is off too: fix the cell-state gradient first (the item above); the gates use it"
+        if swapped_blocks():
+            return "the gate blocks are not in the forward pass's order i, f, o, g"
+        gates = blocks()
+        if gates:
+            return (f"the block of the {gate_words(gates)} is off: look at that gate's gradient, through its own "
+                    "nonlinearity")
+        return "db is right: look at what each weight matrix multiplied in the forward pass"
+
+    _gradient_item("dx, dprev_h and dprev_c match numerical gradients", ours, numerical, ["x", "prev_h", "prev_c"],
+                   hint=state_hint)
+    _gradient_item("dWx, dWh and db match numerical gradients, gates in the order i, f, o, g", ours, numerical,
+                   ["Wx", "Wh", "b"], looser={"Wh": LSTM_DWH_TOLERANCE}, hint=weight_hint)
+    forward_matches = _matches(lstm_step_forward, arrays, reference_h, 3, "(next_h, next_c, cache)")
+    _same_item("the gradients equal kerasdl.scratch.lstm_step_backward's", ours, reference, names, forward_matches)
+
+
+def _sigmoid(a):
+    return 1 / (1 + np.exp(-a))
