@@ -49,9 +49,10 @@ def installed(name):
     return importlib.util.find_spec(module) is not None
 
 
-def _one(name, code, inputs_path, folder, timeout):
+def _one(name, code, inputs_path, folder, timeout, extra_environment):
     output_path = Path(folder) / f"{name}.npz"
     environment = {k: v for k, v in os.environ.items() if k != "KERASDL_KERNEL"}
+    environment.update(extra_environment or {})
     environment.update(KERAS_BACKEND=name, TF_CPP_MIN_LOG_LEVEL="3")
     try:
         done = subprocess.run([sys.executable, "-c", _PROGRAM, str(inputs_path), str(output_path), code],
@@ -66,12 +67,14 @@ def _one(name, code, inputs_path, folder, timeout):
         return {key: saved[key] for key in saved.files}
 
 
-def run(code, backends=None, inputs=None, timeout=600, echo=print):
+def run(code, backends=None, inputs=None, timeout=600, echo=print, environment=None):
     """Run `code` once per backend in a fresh Python; return {backend: {name: NumPy array}}.
 
     The code sees `keras` (on that backend), `np`, `inputs` (the dict of arrays
     given here) and fills the dict `outputs`. `backends` defaults to all three;
     those whose framework is missing are skipped, with one line through `echo`.
+    `environment` adds variables to the processes' environment (for settings
+    read at import, such as XLA_FLAGS).
     Raises CrossBackendError with the failing backend's last error line.
     """
     names = [normalize(name) for name in (BACKENDS if backends is None else backends)]
@@ -90,18 +93,25 @@ def run(code, backends=None, inputs=None, timeout=600, echo=print):
         inputs_path = Path(folder) / "inputs.npz"
         np.savez(inputs_path, **arrays)
         with ThreadPoolExecutor(len(present)) as pool:
-            futures = {name: pool.submit(_one, name, code, inputs_path, folder, timeout) for name in present}
+            futures = {name: pool.submit(_one, name, code, inputs_path, folder, timeout, environment) for name in present}
             return {name: future.result() for name, future in futures.items()}
 
 
 _PREDICT = """
+from kerasdl import precision
+
 model = keras.saving.load_model(str(inputs["model_path"]))
-outputs["predictions"] = model.predict(inputs["x"], verbose=0)
+with precision.exact_matmul():  # full float32 on a GPU too, so that backends compare like with like
+    outputs["predictions"] = model.predict(inputs["x"], verbose=0)
 """
 
 
 def load_and_predict(model_path, x, backends=None, timeout=600, echo=print):
-    """Load the `.keras` file at `model_path` on each backend and predict `x`; return {backend: predictions}."""
+    """Load the `.keras` file at `model_path` on each backend and predict `x`; return {backend: predictions}.
+
+    Each process predicts inside `precision.exact_matmul()` (no TF32 on a GPU); compare
+    with predictions made the same way.
+    """
     path = Path(model_path)
     if path.suffix != ".keras" or not path.is_file():
         raise ValueError(f"{model_path} is not a .keras file: save the model with model.save('name.keras') first")

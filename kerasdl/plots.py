@@ -142,13 +142,14 @@ def _per_image(value, count, name):
 
 
 def image_grid(images, titles=None, columns=8, cmap="gray_r", title=None, size=1.2, symmetric=False,
-               colorbar=False, show=True):
+               colorbar=False, value_range=None, show=True):
     """Show `images` in a grid, `columns` wide, with optional `titles` (one per image).
 
     `images`: an array (n, height, width[, 1 or 3]), or a list of images whose sizes may
     differ (an image, its 3x3 filter and the feature map). `cmap` and `symmetric` take one
     value for all images or a list with one per image; `symmetric=True` centres the colour
     scale on zero (for filters and signed maps). `colorbar=True` adds a colour bar to each image.
+    `value_range=(low, high)` gives every image the same colour scale (masks, probabilities).
     """
     images = _images(images)
     count = len(images)
@@ -170,7 +171,9 @@ def image_grid(images, titles=None, columns=8, cmap="gray_r", title=None, size=1
             axis.axis("off")
             continue
         image = images[index]
-        if symmetrics[index]:
+        if value_range is not None:
+            shown = axis.imshow(image, cmap=cmaps[index], vmin=value_range[0], vmax=value_range[1])
+        elif symmetrics[index]:
             limit = float(np.abs(image).max()) or 1.0
             shown = axis.imshow(image, cmap=cmaps[index], vmin=-limit, vmax=limit)
         else:

@@ -85,6 +85,31 @@ def accelerator(name=None):
     return next((desc for kind, desc in devices(name) if kind in ("GPU", "CUDA", "ROCM", "MPS")), None)
 
 
+def placement(model):
+    """Return one row per variable of `model`: {"path", "shape", "devices", "bytes_per_device"}.
+
+    "devices" counts the devices holding a piece (or a copy) of the variable and
+    "bytes_per_device" is the largest piece's size: a variable sharded by
+    keras.distribution on JAX shows its pieces, a replicated one its full size.
+    """
+    import numpy as np
+
+    rows = []
+    for variable in model.weights:
+        value = variable.value
+        shards = getattr(value, "addressable_shards", None)  # JAX arrays know their pieces
+        if shards:
+            devices = len({shard.device for shard in shards})
+            largest = max(shard.data.nbytes for shard in shards)
+        else:
+            copies = getattr(value, "values", None)  # a TensorFlow MirroredVariable: one copy per replica
+            devices = len(copies) if isinstance(copies, (list, tuple)) else 1
+            largest = int(np.prod(variable.shape)) * np.dtype(variable.dtype).itemsize
+        rows.append({"path": variable.path, "shape": tuple(variable.shape), "devices": devices,
+                     "bytes_per_device": int(largest)})
+    return rows
+
+
 def set_seed(seed=0, deterministic=False):
     """Seed Python, NumPy, the active backend and Keras's own generator; return `seed`.
 

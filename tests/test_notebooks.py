@@ -26,7 +26,7 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 EXPECTED_STDERR = "expected-stderr"
 # What leaks from frameworks into a cell: absl/C++ log lines, oneDNN notes, warnings with paths.
-NOISE = re.compile(r"site-packages|dist-packages|absl::|oneDNN|^[IWE]\d{4} |cuda_|TF_ENABLE_ONEDNN", re.M)
+NOISE = re.compile(r"site-packages|dist-packages|absl::|oneDNN|^[IWE]\d{4} |cuda_|TF_ENABLE_ONEDNN|^(INFO|WARNING):tensorflow", re.M)
 
 pytestmark = pytest.mark.notebook
 
@@ -120,6 +120,9 @@ def test_noise_and_mismatch_detection_reject_what_they_should():
     assert len(noise_in(loud)) == 1 and "stderr" in noise_in(loud)[0]
     assert len(noise_in(tagged)) == 1 and "noise" in noise_in(tagged)[0]  # tagged stderr still may not be framework noise
     assert len(noise_in(path)) == 1
+    logged = [{"source": "fit()", "tags": [], "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": "INFO:tensorflow:Using MirroredStrategy with devices\n"}]}]
+    assert len(noise_in(logged)) == 1
     printed = [{"output_type": "stream", "name": "stdout", "text": "ok: True\n"}]
     assert comparable(printed) == comparable([dict(printed[0])])
     assert comparable(printed) != comparable([{"output_type": "stream", "name": "stdout", "text": "ok: False\n"}])
