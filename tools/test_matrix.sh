@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the whole test suite once per backend in the quick profile and prints
-# how long each part took. Extra arguments go to pytest (e.g. -k data);
-# TEST_WORKERS sets how many pytest-xdist workers share the cores (default 2).
+# Runs the whole test suite once per backend in the quick profile, then the
+# browser tests (tests/browser/) once when Chromium is installed, and prints
+# how long each part took. Extra arguments go to pytest (e.g. -k data) and
+# leave the browser tests out; TEST_WORKERS sets how many pytest-xdist workers
+# share the cores (default 2).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
