@@ -17,7 +17,7 @@ IDS = np.array([INDEX[char] for char in TEXT], dtype=np.int32)
 SPLIT = int(len(IDS) * 0.9)
 LENGTH = 32
 
-VOCABULARY_ITEMS = ["the vocabulary holds every character of the text once",
+VOCABULARY_ITEMS = ["the vocabulary holds every character of the text once, sorted",
                     "encode gives one integer id per character", "decode(encode(text)) gives the text back"]
 WINDOW_ITEMS = ["windows have shape (num_windows, sequence_length)", "each target is the next character of its input"]
 MODEL_ITEMS = ["the model stacks Embedding, LSTM and Dense layers",
@@ -26,8 +26,13 @@ CLIP_ITEM = "the optimizer clips gradients"
 LOSS_ITEM = "the validation loss is clearly below the unigram entropy"
 TEMPERATURE_ITEMS = ["sample_next_id returns an id of the vocabulary",
                      "a low temperature almost always picks the most likely character",
-                     "a high temperature samples almost uniformly"]
-GENERATE_ITEM = "generated text uses only the vocabulary"
+                     "at T = 0.5, ids come up as often as softmax(logits / T) says",
+                     "a high temperature samples almost uniformly",
+                     "large logits do not overflow",
+                     "draws come from the generator `rng` it is given"]
+GENERATE_ITEMS = ["generated text has `length` characters of the vocabulary",
+                  "each new character follows the model's logits at the last position",
+                  "generate_text passes its temperature and rng to the sampler"]
 
 
 def verdicts(capsys):
@@ -428,22 +433,23 @@ def test_the_probe_logits_separate_the_temperatures():
     assert entropy(softmax(1.0)) < 0.85 * math.log(VOCAB_SIZE)
 
 
+def temperature_verdicts(capsys, *passed):
+    assert verdicts(capsys) == list(zip(TEMPERATURE_ITEMS, passed))
+
+
 def test_a_sampler_without_temperature_is_rejected(capsys):
     char_rnn.check_temperature(lambda logits, temperature, rng: sample_next_id(logits, 1.0, rng), VOCAB_SIZE)
-    assert verdicts(capsys) == [(TEMPERATURE_ITEMS[0], True), (TEMPERATURE_ITEMS[1], False),
-                                (TEMPERATURE_ITEMS[2], False)]
+    temperature_verdicts(capsys, True, False, False, False, True, True)
 
 
 def test_a_temperature_that_multiplies_is_rejected(capsys):
     char_rnn.check_temperature(lambda logits, t, rng: sample_next_id(logits, 1 / t, rng), VOCAB_SIZE)
-    assert verdicts(capsys) == [(TEMPERATURE_ITEMS[0], True), (TEMPERATURE_ITEMS[1], False),
-                                (TEMPERATURE_ITEMS[2], False)]
+    temperature_verdicts(capsys, True, False, False, False, True, True)
 
 
 def test_a_greedy_sampler_is_rejected_at_high_temperature(capsys):
     char_rnn.check_temperature(lambda logits, t, rng: int(np.argmax(logits)), VOCAB_SIZE)
-    assert verdicts(capsys) == [(TEMPERATURE_ITEMS[0], True), (TEMPERATURE_ITEMS[1], True),
-                                (TEMPERATURE_ITEMS[2], False)]
+    temperature_verdicts(capsys, True, True, False, False, True, False)
 
 
 def test_a_softmax_over_the_wrong_axis_is_reported(capsys):
@@ -454,8 +460,9 @@ def test_a_softmax_over_the_wrong_axis_is_reported(capsys):
 
     char_rnn.check_temperature(wrong_axis, VOCAB_SIZE)
     out = capsys.readouterr().out
-    assert [passed for _, passed in checks.parse(out)] == [False, False, False]
+    assert [passed for _, passed in checks.parse(out)] == [False] * 6
     assert "raised ValueError: Probabilities do not sum to 1" in out
+    assert "exp overflows" not in out  # it fails on ordinary logits too: the large-logits item does not blame exp
 
 
 def test_sampling_outside_the_vocabulary_is_rejected(capsys):
@@ -488,10 +495,10 @@ def test_a_backend_tensor_id_is_accepted(capsys):
     passes(capsys, TEMPERATURE_ITEMS)
 
 
-@pytest.mark.parametrize("size", [None, "103", 1, 2.0])
+@pytest.mark.parametrize("size", [None, "103", 1, 2.5])
 def test_a_bad_vocab_size_is_reported(size, capsys):
     char_rnn.check_temperature(sample_next_id, size)
-    assert [passed for _, passed in verdicts(capsys)] == [False, False, False]
+    assert [passed for _, passed in verdicts(capsys)] == [False] * 6
 
 
 def test_the_sampler_is_not_implemented_yet():
@@ -505,36 +512,251 @@ def test_the_sampler_is_not_implemented_yet():
 # ---------------------------------------------------------------- generated text
 
 
-def test_generated_text_from_the_vocabulary_passes(model, capsys):
-    char_rnn.check_generated_text(lambda *args: generate_text(model, *args), "The ", CHARS)
-    passes(capsys, [GENERATE_ITEM])
+def test_generated_text_from_the_right_generator_passes(capsys):
+    char_rnn.check_generated_text(generate_text, "The ", CHARS)
+    passes(capsys, GENERATE_ITEMS)
 
 
-def test_text_decoded_outside_the_vocabulary_is_rejected(model, capsys):
-    def as_code_points(prompt, length, temperature, rng):
+def test_the_successor_model_predicts_the_next_character_in_vocabulary_order():
+    model = char_rnn.successor_model(VOCAB_SIZE)
+    logits = model.predict_on_batch(np.array([[0, 5, VOCAB_SIZE - 1]], dtype="int32"))  # (1, 3, vocab)
+    assert logits.shape == (1, 3, VOCAB_SIZE)
+    assert logits[0].argmax(axis=-1).tolist() == [1, 6, 0]
+    assert logits[0, 1, 6] == char_rnn.SURE_GAP and np.sort(logits[0, 1])[-2] == 0.0
+
+
+def test_text_decoded_outside_the_vocabulary_is_rejected(capsys):
+    def as_code_points(model, prompt, length, temperature, rng):
         return generate_text(model, prompt, length, temperature, rng, decode=lambda ids: "".join(map(chr, ids)))
 
     char_rnn.check_generated_text(as_code_points, "The ", CHARS)
-    assert hint(capsys).endswith("the text holds characters that are not in the vocabulary; "
-                                 "decode the sampled ids with the vocabulary's own characters")
+    found = verdicts(capsys)
+    assert found[0] == (GENERATE_ITEMS[0], False)
 
 
-@pytest.mark.parametrize("generator", [
-    lambda prompt, length, t, rng: prompt + "a" * length,  # the prompt included
-    lambda prompt, length, t, rng: "a" * (length - 1),
-    lambda prompt, length, t, rng: [0] * length,  # ids, not text
-    lambda prompt, length, t, rng: None,
-    lambda prompt: "a",
+def generator(position=-1, append=True, pad="left", temperature=None, rng=None, history=LENGTH):
+    """Return a generate_text with one thing changed: the position read, appending, padding, temperature, rng."""
+    def generate(model, prompt, length, t, given_rng):
+        ids = list(encode(prompt))
+        drawn = []
+        for _ in range(length):
+            context = ids[-history:]
+            padding = [0] * (history - len(context))
+            context = padding + context if pad == "left" else context + padding if pad == "right" else context
+            logits = model.predict_on_batch(np.array([context], dtype="int32"))  # (1, time, vocab)
+            next_id = sample_next_id(logits[0, position], t if temperature is None else temperature,
+                                     given_rng if rng is None else rng())
+            drawn.append(next_id)
+            if append:
+                ids.append(next_id)
+        return decode(drawn)
+
+    return generate
+
+
+@pytest.mark.parametrize("wrong, item, hint", [
+    (generator(append=False), 1, "it writes the same character again and again"),
+    (generator(position=0), 1, "the first character is the prediction at a padding position"),
+    (generator(pad="right"), 1, "the first character is the prediction at a padding position"),
+    (generator(position=0, pad=None, history=4), 1, "the first character is the prediction at the first position"),
+    (lambda model, prompt, length, t, rng: "".join(rng.choice(list(TEXT[:1000]), size=length)), 1,
+     "the text does not follow the model's predictions"),
+    (generator(temperature=1.0), 2, "pass `temperature` on to the sampler"),
+    (generator(rng=np.random.default_rng), 2, "two generators with the same seed wrote different texts"),
+    (generator(rng=lambda: np.random.default_rng(0)), 2, "generators with different seeds wrote the same text"),
+])
+def test_wrong_generators_are_rejected_with_what_they_got_wrong(wrong, item, hint, capsys):
+    char_rnn.check_generated_text(wrong, "The ", CHARS)
+    out = capsys.readouterr().out
+    assert [passed for _, passed in checks.parse(out)] == [True] + [n != item for n in (1, 2)]
+    assert hint in checks.hints(out)[GENERATE_ITEMS[item]]
+
+
+def test_a_generator_that_uses_its_global_model_is_rejected(model, capsys):
+    char_rnn.check_generated_text(lambda _, prompt, length, t, rng: generate_text(model, prompt, length, t, rng),
+                                  "The ", CHARS)
+    assert verdicts(capsys)[1] == (GENERATE_ITEMS[1], False)
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda model, prompt, length, t, rng: prompt + "a" * length,  # the prompt included
+    lambda model, prompt, length, t, rng: "a" * (length - 1),
+    lambda model, prompt, length, t, rng: [0] * length,  # ids, not text
+    lambda model, prompt, length, t, rng: None,
+    lambda prompt, length, t, rng: "a" * length,  # the old signature, without the model
     None,
 ])
-def test_wrong_generated_text_is_reported(generator, capsys):
-    char_rnn.check_generated_text(generator, "The ", CHARS)
-    assert verdicts(capsys) == [(GENERATE_ITEM, False)]
+def test_wrong_generated_text_is_reported(wrong, capsys):
+    char_rnn.check_generated_text(wrong, "The ", CHARS)
+    assert verdicts(capsys) == [(item, False) for item in GENERATE_ITEMS]
 
 
-def test_a_bad_vocabulary_for_generated_text_is_reported(capsys):
-    char_rnn.check_generated_text(lambda prompt, length, t, rng: "a" * length, "The ", None)
-    assert verdicts(capsys) == [(GENERATE_ITEM, False)]
+def test_a_bad_vocabulary_or_prompt_for_generated_text_is_reported(capsys):
+    char_rnn.check_generated_text(generate_text, "The ", None)
+    char_rnn.check_generated_text(generate_text, "", CHARS)
+    assert verdicts(capsys) == [(item, False) for item in GENERATE_ITEMS] * 2
+
+
+# ---------------------------------------------------------------- wrong answers the first checks let through
+
+
+def test_an_unsorted_vocabulary_is_rejected(capsys):
+    chars = list(dict.fromkeys(TEXT))  # in order of first appearance
+    index = {char: position for position, char in enumerate(chars)}
+    char_rnn.check_vocabulary(TEXT, chars, lambda t: np.array([index[c] for c in t]),
+                              lambda ids: "".join(chars[i] for i in ids))
+    out = capsys.readouterr().out
+    assert [passed for _, passed in checks.parse(out)] == [False, True, True]
+    assert "not in sorted order" in checks.hints(out)[VOCABULARY_ITEMS[0]]
+
+
+def sampler_without_max_subtraction(logits, temperature, rng):
+    probabilities = np.exp(np.asarray(logits, dtype="float32") / temperature)  # overflows past about 88
+    probabilities /= probabilities.sum()
+    return int(rng.choice(len(probabilities), p=probabilities))
+
+
+def test_a_float32_sampler_without_max_subtraction_is_rejected_on_large_logits(capsys):
+    char_rnn.check_temperature(sampler_without_max_subtraction, VOCAB_SIZE)
+    out = capsys.readouterr().out
+    assert [passed for _, passed in checks.parse(out)] == [True, True, True, True, False, True]
+    assert "exp overflows: the text says what to do before exp" in checks.hints(out)[TEMPERATURE_ITEMS[4]]
+    # the realistic case of the first learner test: logits of 12 at T = 0.1 make NaN probabilities
+    logits = np.zeros(VOCAB_SIZE, dtype="float32")
+    logits[3] = 12.0
+    with pytest.raises(ValueError, match="contain NaN"), np.errstate(all="ignore"):
+        sampler_without_max_subtraction(logits, 0.1, np.random.default_rng(0))
+
+
+def test_a_float64_sampler_without_max_subtraction_is_rejected_too(capsys):
+    def float64_without_max_subtraction(logits, temperature, rng):
+        probabilities = np.exp(np.asarray(logits, dtype="float64") / temperature)
+        probabilities /= probabilities.sum()
+        return int(rng.choice(len(probabilities), p=probabilities))
+
+    char_rnn.check_temperature(float64_without_max_subtraction, VOCAB_SIZE)
+    temperature_verdicts(capsys, True, True, True, True, False, True)
+
+
+def test_a_sampler_that_ignores_rng_is_rejected(capsys):
+    def global_random(logits, temperature, rng):
+        return sample_next_id(logits, temperature, np.random.default_rng())
+
+    char_rnn.check_temperature(global_random, VOCAB_SIZE)
+    out = capsys.readouterr().out
+    assert [passed for _, passed in checks.parse(out)][5] is False
+    assert "two generators with the same seed gave different draws" in checks.hints(out)[TEMPERATURE_ITEMS[5]]
+
+
+def test_a_sampler_greedy_below_temperature_1_is_rejected(capsys):
+    def greedy_below_one(logits, temperature, rng):
+        return int(np.argmax(logits)) if temperature < 1 else sample_next_id(logits, temperature, rng)
+
+    char_rnn.check_temperature(greedy_below_one, VOCAB_SIZE)
+    out = capsys.readouterr().out
+    assert [passed for _, passed in checks.parse(out)] == [True, True, False, True, True, True]
+    assert "it does not become greedy" in checks.hints(out)[TEMPERATURE_ITEMS[2]]
+
+
+def test_the_middle_probe_has_the_stated_softmax():
+    logits, probabilities = char_rnn.mid_probe(VOCAB_SIZE)
+    scaled = logits.astype("float64") / char_rnn.MID_TEMPERATURE
+    softmax = np.exp(scaled - scaled.max()) / np.exp(scaled - scaled.max()).sum()
+    assert np.allclose(softmax, probabilities, atol=1e-6)
+    assert sorted(probabilities)[-3:] == pytest.approx(sorted(char_rnn.MID_PROBABILITIES))
+
+
+# ---------------------------------------------------------------- valid alternatives (regression suite)
+
+
+def gumbel_max(logits, temperature, rng):
+    return int(np.argmax(np.asarray(logits, dtype="float64") / temperature + rng.gumbel(size=len(logits))))
+
+
+def inverse_cdf(logits, temperature, rng):
+    scaled = np.asarray(logits, dtype="float32") / temperature  # float32, with the max subtracted
+    cumulative = np.cumsum(np.exp(scaled - scaled.max()))
+    return int(min(np.searchsorted(cumulative, rng.random() * cumulative[-1]), len(cumulative) - 1))
+
+
+def keras_softmax_then_numpy(logits, temperature, rng):
+    from keras import ops
+
+    probabilities = ops.convert_to_numpy(ops.softmax(ops.convert_to_tensor(logits) / temperature)).astype("float64")
+    return int(rng.choice(len(probabilities), p=probabilities / probabilities.sum()))
+
+
+def categorical_by_multinomial(logits, temperature, rng):
+    scaled = np.asarray(logits, dtype="float64") / temperature
+    probabilities = np.exp(scaled - np.logaddexp.reduce(scaled))  # log-sum-exp
+    return np.argmax(rng.multinomial(1, probabilities / probabilities.sum()))  # a NumPy integer
+
+
+@pytest.mark.parametrize("sampler", [gumbel_max, inverse_cdf, keras_softmax_then_numpy, categorical_by_multinomial])
+def test_valid_samplers_pass(sampler, capsys):
+    char_rnn.check_temperature(sampler, VOCAB_SIZE)
+    passes(capsys, TEMPERATURE_ITEMS)
+
+
+@pytest.mark.parametrize("alternative", [
+    generator(pad=None),  # no padding: a new shape each step, slower on JAX and TensorFlow but right
+    generator(history=10_000),  # the whole text so far
+    generator(history=1),  # only the last character: enough for this model
+])
+def test_valid_generators_pass(alternative, capsys):
+    char_rnn.check_generated_text(alternative, "The ", CHARS)
+    passes(capsys, GENERATE_ITEMS)
+
+
+def test_a_generator_calling_the_model_directly_passes(capsys):
+    from keras import ops
+
+    def direct_call(model, prompt, length, temperature, rng):
+        ids = list(encode(prompt))
+        for _ in range(length):
+            logits = ops.convert_to_numpy(model(np.array([ids[-LENGTH:]], dtype="int32")))  # (1, time, vocab)
+            ids.append(sample_next_id(logits[0, -1], temperature, rng))
+        return "".join(CHARS[i] for i in ids[len(prompt):])
+
+    char_rnn.check_generated_text(direct_call, "The ", CHARS)
+    passes(capsys, GENERATE_ITEMS)
+
+
+@pytest.mark.parametrize("chars, encoder, decoder", [
+    ("".join(CHARS), encode, decode),  # the vocabulary as one string
+    (tuple(CHARS), encode, decode),
+    (CHARS, lambda t: list(encode(t)), lambda ids: "".join(CHARS[int(i)] for i in ids)),  # ids as a list
+    (CHARS, lambda t: encode(t).astype("int64"), decode),
+])
+def test_valid_vocabularies_pass(chars, encoder, decoder, capsys):
+    char_rnn.check_vocabulary(TEXT, chars, encoder, decoder)
+    passes(capsys, VOCABULARY_ITEMS)
+
+
+def test_windows_from_stride_tricks_and_lists_pass(capsys):
+    def strided(ids, sequence_length, step):
+        spans = np.lib.stride_tricks.sliding_window_view(np.asarray(ids), sequence_length + 1)[::step]
+        return spans[:, :-1], spans[:, 1:]
+
+    windows_check(strided)
+    passes(capsys, WINDOW_ITEMS)
+    x, y = make_windows(IDS[:5000], LENGTH, LENGTH)
+    char_rnn.check_windows(lambda ids, n, s: tuple(w.tolist() for w in make_windows(ids, n, s)), x.tolist(),
+                           y.tolist(), np.int64(LENGTH))
+    passes(capsys, WINDOW_ITEMS)
+
+
+def test_sequential_and_validation_arrays_as_lists_pass(validation, capsys):
+    import keras
+    from keras import layers
+
+    x, y, bigram, _ = validation
+    sequential = keras.Sequential([keras.Input(shape=(None,), dtype="int32"), layers.Embedding(VOCAB_SIZE, 8),
+                                   layers.LSTM(8, return_sequences=True), layers.Dense(VOCAB_SIZE)])
+    char_rnn.check_model(sequential, x.tolist(), float(VOCAB_SIZE))
+    passes(capsys, MODEL_ITEMS)
+    char_rnn.check_validation_loss(table_model(bigram), x.tolist(), y.tolist())
+    passes(capsys, [LOSS_ITEM])
 
 
 # ---------------------------------------------------------------- every check, on garbage
@@ -549,4 +771,4 @@ def test_every_check_reports_garbage_without_raising(capsys):
     char_rnn.check_temperature(None, None)
     char_rnn.check_generated_text(None, None, None)
     found = verdicts(capsys)
-    assert len(found) == 13 and not any(passed for _, passed in found)
+    assert len(found) == 3 + 2 + 2 + 1 + 1 + 6 + 3 and not any(passed for _, passed in found)

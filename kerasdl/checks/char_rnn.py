@@ -13,16 +13,23 @@ output is the answer key. The contract the notebook states:
 - the model maps (batch, time) ids to (batch, time, vocab_size) logits (every
   position predicts the next character, not only the last one);
 - `sample_next_id(logits, temperature, rng)` -> one int id, drawn from
-  softmax(logits / temperature) with NumPy's Generator `rng`;
-- `generate_text(prompt, length, temperature, rng)` -> `length` new characters sampled from the
-  trained model.
+  softmax(logits / temperature) with NumPy's Generator `rng`, without overflowing on large logits;
+- `generate_text(model, prompt, length, temperature, rng)` -> `length` new characters sampled from
+  `model`, each from its logits at the last position of the text so far.
+
+The sampler is probed at several temperatures, on large logits and with seeded generators; the
+generator runs on `successor_model`, a stub whose prediction is known (the character after the
+last one, in vocabulary order), so a generator that never appends what it sampled, reads the
+wrong position or ignores the model is caught by what it writes.
 """
 
 import math
+import warnings
 
 import numpy as np
 
-from kerasdl.checks import CheckError, _to_numpy, check, expect_array
+from kerasdl import checks
+from kerasdl.checks import CheckError, _to_numpy, check, expect_array, expect_whole
 from kerasdl.data import next_char_windows
 
 # The validation loss must be at least this fraction below the unigram entropy H of the
@@ -39,7 +46,16 @@ LOSS_CHUNK = 128  # windows per forward pass in the loss check
 
 LOW_TEMPERATURE, LOW_DRAWS, GREEDY_SHARE = 0.1, 300, 0.9
 HIGH_TEMPERATURE, HIGH_DRAWS, UNIFORM_SHARE = 10.0, 2000, 0.95
+# Between the two: at MID_TEMPERATURE the probe's softmax is MID_PROBABILITIES for three ids and the
+# rest spread evenly; MID_DRAWS draws must match each of the four shares within MID_TOLERANCE
+# (the largest share's standard error is 0.013, so 0.06 is 4.6 of them; a greedy sampler is 0.55 off).
+MID_TEMPERATURE, MID_DRAWS, MID_TOLERANCE = 0.5, 1500, 0.06
+MID_PROBABILITIES = (0.45, 0.30, 0.15)
+LARGE_SHIFT = 100.0  # added to every probe logit: softmax ignores it, exp(logit / 0.1) overflows without care
+RNG_DRAWS = 60  # draws compared between generators seeded alike and differently
 GENERATE_LENGTH = 40
+SURE_GAP, FAINT_GAP = 30.0, 2.0  # the successor model's logit for the next character, the others at 0
+FAINT_TEMPERATURE = 0.05  # at which the faint model is as sure as the sure one
 
 
 def _integer_array(value, shape, what):
@@ -50,15 +66,12 @@ def _integer_array(value, shape, what):
 
 
 def _as_int(value, name):
-    """Return `value` as a Python int (an int, a NumPy integer or a one-element integer array)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise CheckError(f"{name} should be a whole number, got {_kind(value)}")
-    return int(value)
+    """Return `value` as a Python int, by the checks' rule for whole numbers (26, np.int64(26), 26.0)."""
+    return expect_whole(value, name)
 
 
 def _kind(value):
-    name = type(value).__name__
-    return "None" if value is None else f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+    return checks._kind(value)
 
 
 def _characters(chars):
@@ -99,6 +112,9 @@ def check_vocabulary(text, chars, encode, decode):
             raise CheckError(f"{len(missing)} character(s) of the text are missing")
         if set(vocabulary) - set(text):
             raise CheckError("it holds characters that are not in the text")
+        if vocabulary != sorted(vocabulary):
+            raise CheckError("the characters are not in sorted order, as the text asks (so that id 0 is the "
+                             "smallest character, the one generate_text pads with)")
 
     def encode_gives_ids():
         text, vocabulary = corpus(), _characters(chars)
@@ -118,7 +134,7 @@ def check_vocabulary(text, chars, encode, decode):
             where = next((i for i, (a, b) in enumerate(zip(decoded, probe)) if a != b), min(len(decoded), len(probe)))
             raise CheckError(f"the text comes back different from character {where} on")
 
-    check("the vocabulary holds every character of the text once", every_character_once,
+    check("the vocabulary holds every character of the text once, sorted", every_character_once,
           hint="build it from the set of all the text's characters, sorted")
     check("encode gives one integer id per character", encode_gives_ids,
           hint="look each character up in a dict from character to its position in chars")
@@ -212,11 +228,10 @@ def check_model(model, x, vocab_size):
         if not isinstance(model, keras.Model):
             raise CheckError(f"expected a keras.Model, got {_kind(model)}")
         layers = _all_layers(model)
-        wanted = [("an Embedding", keras.layers.Embedding), ("an LSTM", keras.layers.LSTM),
-                  ("a Dense", keras.layers.Dense)]
+        wanted = [("Embedding", keras.layers.Embedding), ("LSTM", keras.layers.LSTM), ("Dense", keras.layers.Dense)]
         missing = [name for name, kind in wanted if not any(isinstance(layer, kind) for layer in layers)]
         if missing:
-            raise CheckError(f"no {' or '.join(missing)} layer")
+            raise CheckError(f"the model has no {' and no '.join(missing)} layer")
 
     def output_shape():
         size = _as_int(vocab_size, "vocab_size")
@@ -323,6 +338,18 @@ def probe_logits(vocab_size):
     return logits.astype(np.float32), favourite
 
 
+def mid_probe(vocab_size):
+    """Return (logits, probabilities): logits whose softmax at MID_TEMPERATURE is `probabilities`.
+
+    Three ids (spread over the vocabulary) get MID_PROBABILITIES, the others share the rest evenly.
+    """
+    probabilities = np.full(vocab_size, (1 - sum(MID_PROBABILITIES)) / max(vocab_size - 3, 1))
+    top = np.random.default_rng(99).choice(vocab_size, size=3, replace=False)
+    probabilities[top] = MID_PROBABILITIES
+    probabilities /= probabilities.sum()
+    return (MID_TEMPERATURE * np.log(probabilities)).astype(np.float32), probabilities
+
+
 def _draws(sample_next_id, logits, temperature, count, seed):
     """Return `count` ids drawn by the learner's sampler, checking each is an int id in the vocabulary."""
     rng = np.random.default_rng(seed)
@@ -347,63 +374,217 @@ def _entropy_of_draws(ids, vocab_size):
 
 
 def check_temperature(sample_next_id, vocab_size):
-    """Print verdicts: the sampler returns vocabulary ids; low temperature is near-greedy, high near-uniform.
+    """Print verdicts: the sampler returns vocabulary ids, follows softmax(logits / T) at low, middle and high
+    temperatures, survives large logits, and draws with the generator it is given.
 
-    It calls sample_next_id(logits, temperature, rng) many times on fixed logits with a seeded rng:
-    at temperature LOW_TEMPERATURE the most likely id must come up at least GREEDY_SHARE of the
-    time; at HIGH_TEMPERATURE the entropy of the draws must reach UNIFORM_SHARE of log(vocab_size).
+    Every probe calls sample_next_id(logits, temperature, rng) many times with seeded generators: at
+    LOW_TEMPERATURE the favourite comes up at least GREEDY_SHARE of the time; at MID_TEMPERATURE the shares
+    match the softmax within MID_TOLERANCE; at HIGH_TEMPERATURE the draws' entropy reaches UNIFORM_SHARE of
+    log(vocab_size); with LARGE_SHIFT added to every logit, LOW_TEMPERATURE still works; two generators
+    seeded alike give the same draws and two seeded differently do not.
     """
     results = {}
 
-    def draws(temperature, count):
-        if temperature not in results:
-            size = _as_int(vocab_size, "vocab_size")
-            if size < 2:
-                raise CheckError("vocab_size should be at least 2")
+    def size():
+        value = _as_int(vocab_size, "vocab_size")
+        if value < 2:
+            raise CheckError("vocab_size should be at least 2")
+        return value
+
+    def probe(name):
+        """Return the logits, temperature, draw count and seed of a probe."""
+        low, favourite = probe_logits(size())
+        return {
+            "low": (low, LOW_TEMPERATURE, LOW_DRAWS, 0),
+            "mid": (mid_probe(size())[0], MID_TEMPERATURE, MID_DRAWS, 0),
+            "high": (low, HIGH_TEMPERATURE, HIGH_DRAWS, 0),
+            "large": (low + np.float32(LARGE_SHIFT), LOW_TEMPERATURE, LOW_DRAWS, 0),
+            "seed 5": (mid_probe(size())[0], 1.0, RNG_DRAWS, 5),
+            "seed 5 again": (mid_probe(size())[0], 1.0, RNG_DRAWS, 5),
+            "seed 6": (mid_probe(size())[0], 1.0, RNG_DRAWS, 6),
+        }[name]
+
+    def draws(name):
+        if name not in results:
             try:
-                results[temperature] = _draws(sample_next_id, probe_logits(size)[0], temperature, count, seed=0)
+                with warnings.catch_warnings(), np.errstate(all="ignore"):  # an overflow is reported, not warned
+                    warnings.simplefilter("ignore")
+                    results[name] = _draws(sample_next_id, *probe(name))
             except NotImplementedError:
                 raise
             except Exception as error:  # reported by every item that needs these draws
-                results[temperature] = error
-        if isinstance(results[temperature], Exception):
-            raise results[temperature]
-        return results[temperature]
+                results[name] = error
+        if isinstance(results[name], Exception):
+            raise results[name]
+        return results[name]
 
     def valid_ids():
-        for temperature, count in [(LOW_TEMPERATURE, LOW_DRAWS), (HIGH_TEMPERATURE, HIGH_DRAWS)]:
-            draws(temperature, count)
+        for name in ("low", "high"):
+            draws(name)
 
     def near_greedy():
-        ids = draws(LOW_TEMPERATURE, LOW_DRAWS)
-        favourite = probe_logits(int(vocab_size))[1]
-        return bool(np.mean(ids == favourite) >= GREEDY_SHARE)
+        return bool(np.mean(draws("low") == probe_logits(size())[1]) >= GREEDY_SHARE)
+
+    def follows_softmax():
+        ids, expected = draws("mid"), mid_probe(size())[1]
+        top = np.argsort(expected)[::-1][:3]
+        shares = [np.mean(ids == i) for i in top]
+        wanted = list(expected[top])
+        shares.append(1 - sum(shares))
+        wanted.append(1 - sum(wanted))
+        if np.mean(ids == top[0]) > 0.9:
+            raise CheckError(f"at T = {MID_TEMPERATURE} it nearly always picks the most likely id: below 1 the "
+                             "distribution sharpens, it does not become greedy")
+        if max(abs(a - b) for a, b in zip(shares, wanted)) > MID_TOLERANCE:
+            raise CheckError(f"at T = {MID_TEMPERATURE} the ids do not come up as often as the softmax of the "
+                             "scaled logits says: look at how the temperature scales the logits")
 
     def near_uniform():
-        ids = draws(HIGH_TEMPERATURE, HIGH_DRAWS)
-        size = int(vocab_size)
-        return bool(_entropy_of_draws(ids, size) >= UNIFORM_SHARE * math.log(size))
+        return bool(_entropy_of_draws(draws("high"), size()) >= UNIFORM_SHARE * math.log(size()))
+
+    def large_logits():
+        try:
+            ids = draws("large")
+        except Exception as error:  # what the sampler raised, kept by draws()
+            try:
+                draws("low")
+            except Exception:
+                raise error from None  # it fails on ordinary logits too: not an overflow
+            what = str(error) if isinstance(error, CheckError) else f"sample_next_id {checks.describe_error(error)}"
+            raise CheckError(f"{what}; on logits near {LARGE_SHIFT:g} exp overflows: the text says what to do "
+                             "before exp") from None
+        favourite = probe_logits(size())[1]
+        if abs(np.mean(ids == favourite) - np.mean(draws("low") == favourite)) > 0.1:
+            raise CheckError(f"adding {LARGE_SHIFT:g} to every logit changes no probability, but it changed the "
+                             "draws: the softmax overflowed")
+
+    def uses_rng():
+        first, again, other = draws("seed 5"), draws("seed 5 again"), draws("seed 6")
+        if not np.array_equal(first, again):
+            raise CheckError("two generators with the same seed gave different draws: draw with the `rng` "
+                             "argument, not with np.random or a generator of your own")
+        if np.array_equal(first, other):
+            raise CheckError("generators with different seeds gave the same draws: draw with the `rng` argument")
 
     check("sample_next_id returns an id of the vocabulary", valid_ids,
-          hint="draw one index from softmax(logits / temperature), e.g. rng.choice(len(p), p=p)")
+          hint="return one int, the index of the drawn character, between 0 and vocab_size - 1")
     check("a low temperature almost always picks the most likely character", near_greedy,
-          hint="divide the logits by the temperature before the softmax")
+          hint="look at how the temperature enters the softmax")
+    check(f"at T = {MID_TEMPERATURE:g}, ids come up as often as softmax(logits / T) says", follows_softmax)
     check("a high temperature samples almost uniformly", near_uniform,
-          hint="divide the logits by the temperature before the softmax")
+          hint="look at how the temperature enters the softmax")
+    check("large logits do not overflow", large_logits)
+    check("draws come from the generator `rng` it is given", uses_rng)
+
+
+# ---------------------------------------------------------------- generating text
+
+
+def successor_model(vocab_size, gap=SURE_GAP):
+    """Return a stub model whose logits at each position favour the id after that position's id, by `gap`.
+
+    It maps (batch, time) ids to (batch, time, vocab_size) logits, like the exercise's model: at every
+    position the logit of (id + 1) % vocab_size is `gap` and the others are 0. Generating from it after a
+    prompt ending in id k writes ids k + 1, k + 2, ... (mod vocab_size) when each step reads the last
+    position and appends what it drew.
+    """
+    import keras
+
+    table = gap * np.roll(np.eye(vocab_size), 1, axis=1)  # row k: the logits after id k
+    model = keras.Sequential([keras.Input(shape=(None,), dtype="int32"),
+                              keras.layers.Embedding(vocab_size, vocab_size)], name="successor_model")
+    model.layers[0].set_weights([table.astype(np.float32)])
+    return model
+
+
+def _generate(generate_text, model, prompt, temperature, seed):
+    """Return what generate_text writes with `model`, checked to be GENERATE_LENGTH characters; raise CheckError."""
+    text = generate_text(model, prompt, GENERATE_LENGTH, temperature, np.random.default_rng(seed))
+    if not isinstance(text, str):
+        raise CheckError(f"generate_text should return a str, got {_kind(text)}")
+    if len(text) != GENERATE_LENGTH:
+        raise CheckError(f"generate_text(model, prompt, {GENERATE_LENGTH}, ...) should return exactly "
+                         f"{GENERATE_LENGTH} new characters, got {len(text)}")
+    return text
 
 
 def check_generated_text(generate_text, prompt, chars):
-    """Print a verdict: generate_text returns the requested number of characters, all from the vocabulary."""
+    """Print verdicts: generate_text writes `length` characters of the vocabulary, each from the model's logits
+    at the last position of the text so far, with the temperature and generator it is given.
+
+    It runs generate_text(model, prompt, length, temperature, rng) on successor_model stubs, whose next
+    character is known, so the text it writes shows what it did.
+    """
+    runs, models = {}, {}
+
+    def setup():
+        vocabulary = _characters(chars)
+        if not isinstance(prompt, str) or not prompt or set(prompt) - set(vocabulary):
+            raise CheckError("the prompt should be a non-empty str of characters of the vocabulary")
+        if not callable(generate_text):
+            raise CheckError(f"expected a function, got {_kind(generate_text)}")
+        return vocabulary
+
+    def run(name):
+        if name not in runs:
+            try:
+                vocabulary = setup()
+                gap, temperature, seed = {"sure": (SURE_GAP, 1.0, 0), "faint": (FAINT_GAP, FAINT_TEMPERATURE, 0),
+                                          "seed 0": (FAINT_GAP, 1.0, 0), "seed 0 again": (FAINT_GAP, 1.0, 0),
+                                          "seed 1": (FAINT_GAP, 1.0, 1)}[name]
+                model = models.setdefault(gap, successor_model(len(vocabulary), gap))
+                runs[name] = _generate(generate_text, model, prompt, temperature, seed)
+            except NotImplementedError:
+                raise
+            except CheckError as error:
+                runs[name] = error
+            except Exception as error:
+                runs[name] = CheckError(f"generate_text {checks.describe_error(error)}")
+        if isinstance(runs[name], Exception):
+            raise runs[name]
+        return runs[name]
 
     def only_vocabulary():
-        vocabulary = set(_characters(chars))
-        text = generate_text(prompt, GENERATE_LENGTH, 1.0, np.random.default_rng(0))
-        if not isinstance(text, str):
-            raise CheckError(f"generate_text should return a str, got {_kind(text)}")
-        if len(text) != GENERATE_LENGTH:
-            raise CheckError("generate_text(prompt, length, ...) should return exactly length new characters")
-        if set(text) - vocabulary:
-            raise CheckError("the text holds characters that are not in the vocabulary")
+        if set(run("sure")) - set(setup()):
+            raise CheckError("the text holds characters that are not in the vocabulary: decode the sampled ids "
+                             "with the vocabulary's own characters")
 
-    check("generated text uses only the vocabulary", only_vocabulary,
-          hint="decode the sampled ids with the vocabulary's own characters")
+    def follows_model():
+        vocabulary, text = setup(), run("sure")
+        position = {char: n for n, char in enumerate(vocabulary)}
+
+        def after(char, steps=GENERATE_LENGTH):
+            """The characters that follow `char`, one after the other, in vocabulary order."""
+            return "".join(vocabulary[(position[char] + n) % len(vocabulary)] for n in range(1, steps + 1))
+
+        if text == after(prompt[-1]):
+            return True
+        first = text[:1]
+        if first == after(prompt[-1], 1):
+            if text == first * GENERATE_LENGTH:
+                raise CheckError("it writes the same character again and again: each sampled id must be appended "
+                                 "to the text that the next step reads")
+            raise CheckError("the first character follows the model, later ones do not: look at what each step "
+                             "feeds the model and which position it reads")
+        if first == after(vocabulary[0], 1):
+            raise CheckError("the first character is the prediction at a padding position (id 0): the prediction "
+                             "for the next character is at the last position of the real text")
+        if first == after(prompt[0], 1):
+            raise CheckError("the first character is the prediction at the first position: the prediction for "
+                             "the next character is at the last position")
+        raise CheckError("the text does not follow the model's predictions: generate with the `model` argument, "
+                         "feed it the text so far and sample from its logits at the last position")
+
+    def passes_temperature_and_rng():
+        if run("faint") != run("sure"):
+            raise CheckError(f"at T = {FAINT_TEMPERATURE} a model that slightly prefers one character should "
+                             "nearly always give it: pass `temperature` on to the sampler")
+        if run("seed 0") != run("seed 0 again"):
+            raise CheckError("two generators with the same seed wrote different texts: sample with the `rng` "
+                             "argument")
+        if run("seed 0") == run("seed 1"):
+            raise CheckError("generators with different seeds wrote the same text: sample with the `rng` argument")
+
+    check("generated text has `length` characters of the vocabulary", only_vocabulary)
+    check("each new character follows the model's logits at the last position", follows_model)
+    check("generate_text passes its temperature and rng to the sampler", passes_temperature_and_rng)
