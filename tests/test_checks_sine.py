@@ -149,7 +149,20 @@ def test_splitting_the_windows_instead_of_the_series_is_rejected(capsys):
         return (x[:cut], y[:cut]), (x[cut:], y[cut:])
 
     sine.check_split(windows_straddle_the_cut)
-    hints = assert_items(capsys, {SPLIT_ITEMS[0]: True, SPLIT_ITEMS[1]: False, SPLIT_ITEMS[2]: False})
+    hints = assert_items(capsys, {SPLIT_ITEMS[0]: True, SPLIT_ITEMS[1]: False, SPLIT_ITEMS[2]: True})
+    assert "straddle" in hints[SPLIT_ITEMS[1]]  # the leak is named once, where it is: every validation
+    # target does come after the training ones, so "validation is the latest part" holds
+
+
+def test_windows_split_by_target_at_the_cut_leak_but_validation_is_still_the_latest(capsys):
+    def by_target(series, window, validation_fraction):
+        x, y = make_windows(series, window)
+        boundary = len(series) - int(round(validation_fraction * len(series)))
+        late = np.arange(len(x)) + window >= boundary  # the target's time step is at or after the cut
+        return (x[~late], y[~late]), (x[late], y[late])
+
+    sine.check_split(by_target)
+    hints = assert_items(capsys, {SPLIT_ITEMS[0]: True, SPLIT_ITEMS[1]: False, SPLIT_ITEMS[2]: True})
     assert "straddle" in hints[SPLIT_ITEMS[1]]
 
 
@@ -160,7 +173,7 @@ def test_validating_on_the_past_is_rejected(capsys):
 
     sine.check_split(validation_first)
     hints = assert_items(capsys, {SPLIT_ITEMS[0]: True, SPLIT_ITEMS[1]: True, SPLIT_ITEMS[2]: False})
-    assert "after all the training data" in hints[SPLIT_ITEMS[2]]
+    assert "must come after every training target" in hints[SPLIT_ITEMS[2]]
 
 
 def test_a_validation_part_of_the_wrong_size_is_rejected(capsys):
@@ -267,7 +280,7 @@ def test_the_solutions_baselines_pass_with_or_without_an_intercept(series, capsy
 
 @pytest.mark.parametrize("kwargs, item, message", [
     (dict(persistence_on="train"), 0, "training windows' MSE"),
-    (dict(lag=2), 0, "last value of its window"),
+    (dict(lag=2), 0, "which value of each window it predicts with"),
     (dict(fit_on="val"), 1, "fitted on the validation windows"),
 ])
 def test_wrong_baselines_are_rejected(series, kwargs, item, message, capsys):
@@ -454,3 +467,98 @@ def test_wrong_recursive_results_are_reported(wrong, message, capsys):
     sine.check_recursive_forecast(wrong, WINDOW)
     hints = assert_items(capsys, dict.fromkeys(RECURSIVE_ITEMS, False))
     assert message in hints[RECURSIVE_ITEMS[0]]
+
+
+# ---------------------------------------------------------------- valid alternatives (regression suite)
+
+
+@pytest.mark.parametrize("alternative", [
+    lambda series, window: (np.lib.stride_tricks.sliding_window_view(series, window)[:-1, :, None],
+                            np.asarray(series, dtype="float64")[window:, None]),
+    lambda series, window: ([[[value] for value in series[i : i + window]] for i in range(len(series) - window)],
+                            [[value] for value in series[window:]]),  # nested lists
+    lambda series, window: [a.astype("float64") for a in make_windows(series, window)],  # a list pair
+    lambda series, window: data.make_windows(series, window),  # the kit's own
+])
+def test_valid_windowing_alternatives_pass(alternative, capsys):
+    sine.check_windows(alternative)
+    assert_items(capsys, dict.fromkeys(WINDOW_ITEMS, True))
+
+
+def test_a_split_that_drops_straddling_windows_after_windowing_passes(capsys):
+    def drop_straddling(series, window, validation_fraction):
+        x, y = make_windows(series, window)
+        boundary = len(series) - int(round(validation_fraction * len(series)))
+        starts = np.arange(len(x))
+        train = starts + window < boundary  # the whole span, target included, before the cut
+        validation = starts >= boundary  # the whole span after it
+        return [x[train], y[train]], [x[validation].tolist(), y[validation].tolist()]
+
+    sine.check_split(drop_straddling)
+    assert_items(capsys, dict.fromkeys(SPLIT_ITEMS, True))
+
+
+def test_baselines_as_numpy_or_framework_numbers_pass(series, capsys):
+    from keras import ops
+
+    persistence, linear = baselines(series)
+    sine.check_baselines(np.float32(persistence), ops.convert_to_tensor(linear), series, WINDOW, FRACTION)
+    assert_items(capsys, dict.fromkeys(BASELINE_ITEMS, True))
+
+
+def test_a_linear_autoregression_by_normal_equations_passes(series, capsys):
+    (x_train, y_train), (x_val, y_val) = split_train_validation(series, WINDOW, FRACTION)
+    design = np.column_stack([x_train[:, :, 0], np.ones(len(x_train))]).astype("float64")
+    weights = np.linalg.solve(design.T @ design, design.T @ y_train[:, 0])
+    predictions = x_val[:, :, 0] @ weights[:-1] + weights[-1]
+    persistence = np.mean(np.square(np.diff(np.concatenate([x_val[:, -1:, 0], y_val], axis=1), axis=1)))
+    sine.check_baselines(persistence, np.mean((predictions - y_val[:, 0]) ** 2), series, WINDOW, FRACTION)
+    assert_items(capsys, dict.fromkeys(BASELINE_ITEMS, True))
+
+
+def sequential_lstm():
+    import keras
+
+    return keras.Sequential([keras.Input(shape=(WINDOW, 1)), keras.layers.LSTM(8), keras.layers.Dense(1)])
+
+
+def stacked_bidirectional():
+    import keras
+
+    inputs = keras.Input(shape=(WINDOW, 1))
+    x = keras.layers.Bidirectional(keras.layers.LSTM(8, return_sequences=True))(inputs)
+    x = keras.layers.LSTM(8)(x)
+    return keras.Model(inputs, keras.layers.Dense(1)(x))
+
+
+@pytest.mark.parametrize("build", [sequential_lstm, stacked_bidirectional])
+def test_other_lstm_models_pass(build, capsys):
+    sine.check_model(build(), WINDOW)
+    assert_items(capsys, dict.fromkeys(MODEL_ITEMS, True))
+
+
+@pytest.mark.parametrize("returned", ["list", "tuple of NumPy floats", "backend tensor", "column as one row"])
+def test_recursive_forecasts_in_any_accepted_container_pass(returned, capsys):
+    from keras import ops
+
+    def forecast(model, recent, steps):
+        values = forecast_recursive(model, recent, steps)
+        return {"list": values.tolist(), "tuple of NumPy floats": tuple(values),
+                "backend tensor": ops.convert_to_tensor(values), "column as one row": values.reshape(-1)}[returned]
+
+    sine.check_recursive_forecast(forecast, WINDOW)
+    assert_items(capsys, dict.fromkeys(RECURSIVE_ITEMS, True))
+
+
+def test_a_recursive_forecast_that_rolls_its_window_passes(capsys):
+    def rolling(model, recent, steps):
+        window_values = np.array(recent, dtype="float64")
+        out = []
+        for _ in range(steps):
+            out.append(float(model.predict(window_values[None, :, None], verbose=0)[0, 0]))
+            window_values = np.roll(window_values, -1)
+            window_values[-1] = out[-1]
+        return out
+
+    sine.check_recursive_forecast(rolling, WINDOW)
+    assert_items(capsys, dict.fromkeys(RECURSIVE_ITEMS, True))

@@ -250,8 +250,9 @@ def check_split(split_train_validation, length=200, window=5, validation_fractio
 
     def latest():
         (x_train, y_train), (x_val, y_val) = parts()
-        if np.concatenate([x_val.reshape(-1), y_val.reshape(-1)]).min() <= y_train.max():
-            raise CheckError("validation must come after all the training data: forecast the future from the past")
+        if y_val.min() <= y_train.max():  # windows reaching back over the cut are the leakage item's business
+            raise CheckError("validation targets must come after every training target: forecast the future "
+                             "from the past")
         if y_val.max() != length - 1:
             raise CheckError("the validation windows should run to the end of the series")
         wanted = length - boundary - window
@@ -309,8 +310,8 @@ def check_baselines(persistence, linear_ar, series, window, validation_fraction)
             raise CheckError("this is the training windows' MSE: compute it on the validation windows")
         if close(value, np.sqrt(persistence_mse(x_val, y_val))):
             raise CheckError("this looks like a root mean squared error: report the mean of the squared errors")
-        raise CheckError("predict each validation target by the last value of its window, then average the "
-                         "squared errors over the validation windows")
+        raise CheckError("this is not persistence's error on the validation windows: look at which value of "
+                         "each window it predicts with, and at what is averaged")
 
     def linear_item():
         value = checks.expect_number(linear_ar)
@@ -322,8 +323,8 @@ def check_baselines(persistence, linear_ar, series, window, validation_fraction)
         if any(close(value, linear_ar_mse(x_train, y_train, x_train, y_train, i)) for i in (True, False)):
             raise CheckError("this is the training windows' MSE: evaluate the fitted coefficients on the "
                              "validation windows")
-        raise CheckError("fit y = w . window (+ b) by least squares on the training windows (for example with "
-                         "np.linalg.lstsq), then average the squared errors over the validation windows")
+        raise CheckError("this is not the linear autoregression's error: fit it by least squares on the training "
+                         "windows only, then look at what is averaged over the validation windows")
 
     checks.check("persistence baseline MSE on the validation windows", persistence_item)
     checks.check("linear autoregression baseline MSE on the validation windows", linear_item)
