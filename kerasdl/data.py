@@ -5,6 +5,8 @@ Also a guarded loader for the Keras datasets that must be downloaded once
 at module level.
 """
 
+import contextlib
+import io
 import math
 import operator
 import os
@@ -363,10 +365,15 @@ def load_keras_dataset(name):
     loader = getattr(keras.datasets, name).load_data
     previous_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # fail fast instead of hanging offline
+    progress = io.StringIO()  # Keras prints "Downloading data from <url>" and a progress bar
     try:
-        return loader()
+        with contextlib.redirect_stdout(progress):
+            arrays = loader()
     except Exception as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        message = str(error).strip()
+        # Keras says "URL fetch failure on <url>: <code> -- <reason>": the reason is enough.
+        reason = message.rsplit(" -- ", 1)[-1] if " -- " in message else message.split("\n")[0]
+        reason = reason or type(error).__name__
         where = keras_cache_dir() / "datasets"
         if cached:
             problem = (
@@ -381,3 +388,6 @@ def load_keras_dataset(name):
         ) from None
     finally:
         socket.setdefaulttimeout(previous_timeout)
+    if "Downloading" in progress.getvalue():
+        print(f"downloaded {name} into {keras_cache_dir() / 'datasets'}")
+    return arrays

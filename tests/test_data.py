@@ -283,17 +283,20 @@ def test_offline_download_fails_fast_with_one_line(tmp_path):
     _fake_cache(tmp_path, ["cifar10"])
     report = _run(
         """
-        import json, socket, time
+        import contextlib, io, json, socket, time
         from kerasdl import data
         report = {"before": data.is_cached("mnist")}
         for name in ("mnist", "cifar10"):
             start = time.perf_counter()
+            printed = io.StringIO()
             try:
-                data.load_keras_dataset(name)
+                with contextlib.redirect_stdout(printed):
+                    data.load_keras_dataset(name)
                 report[name] = "loaded"
             except data.DatasetUnavailable as error:
                 report[name] = str(error)
             report[name + "_seconds"] = time.perf_counter() - start
+            report[name + "_printed"] = printed.getvalue()
         report["timeout"] = socket.getdefaulttimeout()
         report["after"] = data.is_cached("mnist")
         print(json.dumps(report))
@@ -307,6 +310,8 @@ def test_offline_download_fails_fast_with_one_line(tmp_path):
     assert message.startswith("mnist is not cached in " + str(tmp_path / "datasets"))
     assert "could not be downloaded (offline?" in message
     assert message.endswith("use the offline dataset kerasdl.data.load_digits() instead")
+    assert "http" not in message and len(message) < 250, message  # the reason, not Keras's URL
+    assert report["mnist_printed"] == ""  # no "Downloading data from <url>" before the error
     # A cached but broken file fails its hash check, so Keras tries to download it again.
     assert report["cifar10"].startswith("cifar10 is cached in")
     assert "kerasdl.data.load_digits()" in report["cifar10"]
