@@ -1,6 +1,9 @@
 """`kerasdl exercises build`: stubs replace solutions, check cells keep their answer key, learners' edits survive."""
 
 import json
+import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -188,3 +191,56 @@ def test_missing_solutions_folder_and_check_with_force_are_bad_input(tmp_path, m
     assert build("--check") == 0  # an empty course is up to date
     assert "nothing to build" in capsys.readouterr().out
     assert not (tmp_path / "exercises").exists()
+
+
+def test_markers_are_matched_in_any_letter_case(kit):
+    notebook = solution()
+    notebook.cells[2].source = "### begin solution\nanswer = add(40, 2)\n### End Solution\nanswer"
+    nbformat.write(notebook, kit / "solutions" / "add.ipynb")
+    assert build() == 0
+    cells = nbformat.read(kit / "exercises" / "add.ipynb", as_version=4).cells
+    assert cells[2].source == f"{STUB}\nanswer"
+    assert "add(40, 2)" not in (kit / "exercises" / "add.ipynb").read_text()
+
+
+@pytest.mark.parametrize("line", ["### BEGIN SOLUTON", "# BEGIN_SOLUTION", "### begin solutons", "## END-SOLUTION",
+                                  "### BEGINSOLUTION", "### BEGIN SOLUTIONS"])
+def test_a_misspelt_marker_is_a_one_line_error_and_nothing_is_written(kit, capsys, line):
+    notebook = solution()
+    notebook.cells[2].source = f"{line}\nanswer = add(40, 2)\n### END SOLUTION\nanswer"
+    nbformat.write(notebook, kit / "solutions" / "add.ipynb")
+    assert build() == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "solutions/add.ipynb, cell 3: line 1" in err
+    assert "looks like a solution marker" in err or "has no `### BEGIN SOLUTION`" in err
+    assert not (kit / "exercises").exists()
+
+
+def test_headings_about_solutions_are_not_markers(kit):
+    notebook = solution()
+    notebook.cells.insert(1, new_markdown_cell("## Solutions\n\n# the solution begins here\n### End of the solution"))
+    nbformat.write(notebook, kit / "solutions" / "add.ipynb")
+    assert build() == 0
+
+
+def test_a_marker_in_a_raw_cell_is_stripped_too(kit):
+    notebook = solution()
+    notebook.cells.insert(4, nbformat.v4.new_raw_cell("Notes\n### BEGIN SOLUTION\nthe secret answer\n### END SOLUTION"))
+    nbformat.write(notebook, kit / "solutions" / "add.ipynb")
+    assert build() == 0
+    exercise = nbformat.read(kit / "exercises" / "add.ipynb", as_version=4)
+    assert exercise.cells[4].source == f"Notes\n{exercises.RAW_STUB}"
+    assert "secret" not in (kit / "exercises" / "add.ipynb").read_text()
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap makes a read-only view, even for root")
+def test_a_read_only_exercises_folder_is_a_one_line_error(kit):
+    (kit / "exercises").mkdir()
+    # a read-only view of the whole filesystem: refused even when the tests run as root
+    done = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--chdir", str(kit),
+                           "--", sys.executable, "-m", "kerasdl.course.cli", "exercises", "build"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "kerasdl: error: cannot write exercises/add.ipynb: Read-only file system"]
+    assert list((kit / "exercises").iterdir()) == []

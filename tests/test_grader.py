@@ -1,225 +1,430 @@
-"""`kerasdl grade`: a folder of submissions scored item by item, partial credit, files left untouched.
+"""`kerasdl grade`: the instructor's key, a folder of learners graded item by item, the gradebook, bad input.
 
-The fixture notebooks import only kerasdl.checks (no keras), so each run costs a
-kernel start; the whole folder is graded once per module.
+The fixture notebooks import only kerasdl.checks (no framework), so a run costs a
+kernel start in a sandbox. Tests that run kernels do not depend on the backend
+(the kernel only sets KERAS_BACKEND), so they run once, in the jax pass of the
+suite; the rest are plain functions and run everywhere.
 """
 
 import contextlib
+import copy
+import csv
 import io
 import json
 import shutil
+
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from conftest import BACKEND
-from kerasdl.course import cli, exercises, grader
+from kerasdl import checks
+from kerasdl.course import answer_key, cli, exercises, gradebook, grader, guard, runner, sandbox
+from kerasdl.errors import KerasdlError
 
-ADD_CHECK = ('# NBVAL_CHECK_OUTPUT\nfrom kerasdl import checks\n'
+once = pytest.mark.skipif(BACKEND != "jax", reason="runs kernels the same way on every backend: once, with jax")
+needs_bwrap = pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap (bwrap) is not installed")
+
+ADD_CHECK = ('# NBVAL_CHECK_OUTPUT\n'
              '_ = checks.check("add returns the sum", lambda: add(2, 3) == 5, hint="return a plus b")\n'
              '_ = checks.check("add works on negatives", lambda: add(-2, -3) == -5, hint="no abs()")')
 MUL_CHECK = '# NBVAL_CHECK_OUTPUT\n_ = checks.verdict("mul multiplies", mul(2, 3) == 6, hint="use *")'
+WHY_CHECK = '# NBVAL_CHECK_OUTPUT\nchecks.record_answer("why multiply", why, "multiplying is repeated adding")'
+RECORDED_LINE = f"{checks.RECORDED} why multiply{checks.DASH}{checks.RECORDED_NOTE}\n"
+
+
+def stream(text):
+    return new_output("stream", name="stdout", text=text)
 
 
 def solution():
-    """Two parts, each followed by its check cell, whose stored outputs are the answer key."""
+    """Three parts, each followed by its check cell: two scored, one a written answer."""
+    data, metadata = checks.answer_bundle("why multiply", "it adds a number to itself", "multiplying is repeated adding")
     return new_notebook(cells=[
         new_markdown_cell("# Arithmetic"),
+        new_code_cell("from kerasdl import checks"),
         new_code_cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION"),
-        new_code_cell(ADD_CHECK, outputs=[
-            new_output("stream", name="stdout", text="✔ add returns the sum\n✔ add works on negatives\n")]),
+        new_code_cell(ADD_CHECK, outputs=[stream("✔ add returns the sum\n✔ add works on negatives\n")]),
         new_code_cell("def mul(a, b):\n    ### BEGIN SOLUTION\n    return a * b\n    ### END SOLUTION"),
-        new_code_cell(MUL_CHECK, outputs=[new_output("stream", name="stdout", text="✔ mul multiplies\n")]),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        new_code_cell(MUL_CHECK, outputs=[stream("✔ mul multiplies\n")]),
+        new_markdown_cell("Why does `mul` work?"),
+        new_code_cell('### BEGIN SOLUTION\nwhy = "it adds a number to itself"\n### END SOLUTION'),
+        new_code_cell(WHY_CHECK, outputs=[stream(RECORDED_LINE),
+                                          new_output("display_data", data=data, metadata=metadata)]),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                 "kerasdl": {"exercise": "arith"}})
 
 
-def variant(exercise, add=None, mul=None):
-    """Return a copy of `exercise` with the add and/or mul cell replaced, as a learner would."""
-    notebook = nbformat.from_dict(json.loads(json.dumps(exercise)))
-    if add is not None:
-        notebook.cells[1].source = add
-    if mul is not None:
-        notebook.cells[3].source = mul
+def variant(notebook, **sources):
+    """Return a copy of `notebook` with the add, mul and/or why cell replaced, as a learner would."""
+    notebook = copy.deepcopy(notebook)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    for name, source in sources.items():
+        code[{"add": 1, "mul": 3, "why": 5}[name]].source = source
     return notebook
 
 
+def exercise_of(notebook):
+    return answer_key.Exercise("arith", Path("arith.ipynb"), answer_key._exercise("arith.ipynb", notebook))
+
+
 def run_cli(*args):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main(list(map(str, args)))
-    return code, out.getvalue()
+    return code, out.getvalue(), err.getvalue()
 
 
 def rows(text):
-    """Return {notebook: (marks, score)} from the printed table."""
+    """Return {learner: (marks, score)} from the printed table."""
     found = {}
     for line in text.splitlines():
         parts = line.split()
-        if parts and parts[0].endswith(".ipynb") and len(parts) >= 3 and parts[1] == BACKEND:
-            found[parts[0].split("/")[-1]] = (" ".join(parts[2:-1]), parts[-1])
+        if parts and parts[0].endswith(".ipynb") and len(parts) >= 3 and parts[1] == "jax" and "not" not in parts:
+            found[parts[0].split("/")[-2]] = (" ".join(parts[2:-1]), parts[-1])
     return found
+
+
+def make_kit(root):
+    (root / "solutions").mkdir()
+    nbformat.write(solution(), root / "solutions" / "arith.ipynb")
+    exercises.build(root / "solutions", root / "exercises", echo=lambda line: None)
+    return nbformat.read(root / "exercises" / "arith.ipynb", as_version=4)
 
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory):
     root = tmp_path_factory.mktemp("kit")
-    (root / "solutions").mkdir()
-    nbformat.write(solution(), root / "solutions" / "arith.ipynb")
-    exercises.build(root / "solutions", root / "exercises", echo=lambda line: None)
-    exercise = nbformat.read(root / "exercises" / "arith.ipynb", as_version=4)
-    submissions = root / "submissions"
-    submissions.mkdir()
-    shutil.copy(root / "solutions" / "arith.ipynb", submissions / "solved.ipynb")
-    shutil.copy(root / "exercises" / "arith.ipynb", submissions / "unsolved.ipynb")
+    exercise = make_kit(root)
     solved_add = "def add(a, b):\n    return a + b"
     learners = {
+        "solved": nbformat.read(root / "solutions" / "arith.ipynb", as_version=4),
+        "unsolved": exercise,
         "partial": variant(exercise, add=solved_add),
-        "wrong": variant(exercise, add="def add(a, b):\n    return a - b", mul="def mul(a, b):\n    return a / 0"),
+        "wrong": variant(exercise, add="def add(a, b):\n    return a - b", mul="def mul(a, b):\n    return a / 0",
+                         why="why = ''"),
         "crashing": variant(exercise, add="import os\nos._exit(1)"),
         "hanging": variant(exercise, add=solved_add, mul="import time\ntime.sleep(60)"),
     }
     for name, notebook in learners.items():
-        nbformat.write(notebook, submissions / f"{name}.ipynb")
+        (root / "submissions" / name).mkdir(parents=True)
+        nbformat.write(notebook, root / "submissions" / name / "arith.ipynb")
+    (root / "submissions" / "nameless").mkdir()
+    nameless = copy.deepcopy(learners["solved"])
+    del nameless.metadata["kerasdl"]
+    nbformat.write(nameless, root / "submissions" / "nameless" / "homework.ipynb")
     return root
 
 
 @pytest.fixture(scope="module")
 def graded(kit):
-    """Grade the submissions folder once: (exit code, printed text, JSON grades, bytes before)."""
-    before = {p: p.read_bytes() for p in (kit / "submissions").iterdir()}
-    report = kit / "grades.json"
-    code, text = run_cli("grade", kit / "submissions", "--backend", BACKEND, "--timeout", 3,
-                         "--solutions", kit / "solutions", "--json", report)
-    grades = {g["notebook"].split("/")[-1]: g for g in json.loads(report.read_text())}
-    return code, text, grades, before
+    """Grade the submissions folder once: (exit code, printed text, JSON grades, gradebook rows, bytes before)."""
+    before = {p: p.read_bytes() for p in (kit / "submissions").rglob("*") if p.is_file()}
+    code, text, err = run_cli("grade", kit / "submissions", "--backend", "jax", "--timeout", 8, "-j", 2,
+                              "--solutions", kit / "solutions", "--csv", kit / "grades.csv")
+    assert err == "", err
+    grades = {g["learner"]: g for g in json.loads((kit / "grades.json").read_text())}
+    book = list(csv.reader(io.StringIO((kit / "grades.csv").read_text())))
+    return code, text, grades, book, before
 
 
-def test_the_table_scores_each_item_of_each_submission(graded):
-    code, text, _, _ = graded
+@once
+@needs_bwrap
+def test_the_table_scores_each_item_of_each_learner(graded):
+    code, text, _, _, _ = graded
     assert code == 1
     assert rows(text) == {
-        "solved.ipynb": ("✔ ✔ ✔", "3/3"),
-        "unsolved.ipynb": ("– – –", "0/3"),
-        "partial.ipynb": ("✔ ✔ –", "2/3"),
-        "wrong.ipynb": ("✘ ✘ !", "0/3"),
-        "crashing.ipynb": ("! ! !", "0/3"),
-        "hanging.ipynb": ("✔ ✔ !", "2/3"),
+        "solved": ("✔ ✔ ✔ ✎", "3/3"),
+        "unsolved": ("– – – –", "0/3"),
+        "partial": ("✔ ✔ – –", "2/3"),
+        "wrong": ("✘ ✘ ! ✘", "0/3"),
+        "crashing": ("! ! ! !", "0/3"),
+        "hanging": ("✔ ✔ ! !", "2/3"),
     }
-    assert "  1  add returns the sum" in text and "  3  mul multiplies" in text
-    assert "1 of 6 notebooks got full marks" in text
+    assert "exercise arith" in text and "  1  add returns the sum" in text and "  4  why multiply" in text
+    assert "homework.ipynb" in text and "not graded: no exercise id in its notebook metadata" in text
+    assert "1 of 7 notebooks got full marks" in text
 
 
+@once
+@needs_bwrap
 def test_each_item_says_what_went_wrong(graded):
     grades = graded[2]
     status = {name: [(i["status"], i["detail"]) for i in g["items"]] for name, g in grades.items()}
-    assert status["partial.ipynb"][2] == ("not attempted", "NotImplementedError (code cell 4)")
-    assert status["wrong.ipynb"] == [("failed", "return a plus b"), ("failed", "no abs()"),
-                                     ("error", "ZeroDivisionError: division by zero (code cell 4)")]
-    assert all(s == "error" and d.startswith("DeadKernelError") and d.endswith("(code cell 1)")
-               for s, d in status["crashing.ipynb"])
-    assert status["hanging.ipynb"][2][0] == "error"
-    assert status["hanging.ipynb"][2][1].startswith("CellTimeoutError: still running after 3 s")
-    assert [g["score"] for g in grades.values()].count(3) == 1
+    assert status["partial"][2:] == [("not attempted", "NotImplementedError (code cell 5)"),
+                                     ("not attempted", "NotImplementedError (code cell 6)")]
+    assert status["wrong"][:3] == [("failed", "return a plus b"), ("failed", "no abs()"),
+                                   ("error", "ZeroDivisionError: division by zero (code cell 5)")]
+    assert status["wrong"][3][0] == "failed" and "write your answer" in status["wrong"][3][1]
+    assert all(s == "error" and d.startswith("DeadKernelError") and d.endswith("(code cell 2)")
+               for s, d in status["crashing"])
+    assert [s for s, _ in status["hanging"][2:]] == ["error", "error"]
+    assert status["hanging"][2][1].startswith("CellTimeoutError: still running after 8 s")
+    assert not any(g["tampered"] for g in grades.values())
 
 
+@once
+@needs_bwrap
+def test_written_answers_are_listed_beside_the_model_answer_and_not_scored(graded):
+    code, text, grades, _, _ = graded
+    why = grades["solved"]["items"][3]
+    assert (why["status"], why["scored"]) == ("recorded", False)
+    assert (why["answer"], why["model_answer"]) == ("it adds a number to itself", "multiplying is repeated adding")
+    assert (grades["solved"]["score"], grades["solved"]["total"], grades["solved"]["full_marks"]) == (3, 3, True)
+    assert "written answers, recorded for the instructor" in text
+    assert "    answer: it adds a number to itself" in text
+    assert "    model answer: multiplying is repeated adding" in text
+    # an unanswered written question is shown, costs no point, but is not full marks
+    assert grades["partial"]["items"][3]["status"] == "not attempted" and not grades["partial"]["full_marks"]
+
+
+@once
+@needs_bwrap
+def test_the_gradebook_has_a_row_per_learner(graded):
+    book = graded[3]
+    assert book[0] == ["learner", "arith score", "arith total", "tampered", "not graded"]
+    found = {row[0]: row[1:] for row in book[1:]}
+    assert found["solved"] == ["3", "3", "", ""]
+    assert found["partial"] == ["2", "3", "", ""]
+    assert found["nameless"] == ["", "3", "", "homework.ipynb (not graded: no exercise id in its notebook metadata)"]
+    assert len(book) == 8
+
+
+@once
+@needs_bwrap
 def test_grading_leaves_the_submissions_byte_identical(graded, kit):
-    before = graded[3]
-    assert {p: p.read_bytes() for p in (kit / "submissions").iterdir()} == before
+    before = graded[4]
+    assert {p: p.read_bytes() for p in (kit / "submissions").rglob("*") if p.is_file()} == before
 
 
-def test_full_marks_exit_zero(kit):
-    code, text = run_cli("grade", kit / "submissions" / "solved.ipynb", "--backend", BACKEND)
-    assert code == 0, text
-    assert rows(text) == {"solved.ipynb": ("✔ ✔ ✔", "3/3")}
+def test_reports_and_copies_are_not_written_over_other_files(tmp_path):
+    make_kit(tmp_path)
+    (tmp_path / "subs" / "jax").mkdir(parents=True)  # a learner named like a backend
+    notebook = tmp_path / "subs" / "jax" / "arith.ipynb"
+    shutil.copy(tmp_path / "solutions" / "arith.ipynb", notebook)
+    before = notebook.read_bytes()
+    for flag in ("--json", "--csv"):
+        code, _, err = run_cli("grade", notebook, "--solutions", tmp_path / "solutions", flag, notebook)
+        assert code == 2 and err.count("\n") == 1 and "kerasdl did not write it" in err and "--force" in err
+    code, out, err = run_cli("grade", notebook, "--solutions", tmp_path / "solutions", "--out", tmp_path / "subs",
+                             "--force")
+    assert code == 2 and err.count("\n") == 1 and "would overwrite the source notebook" in err
+    (tmp_path / "subs" / "torch").mkdir()
+    (tmp_path / "subs" / "torch" / "arith.ipynb").write_text("{}")  # not an executed copy
+    code, out, err = run_cli("grade", notebook, "--solutions", tmp_path / "solutions", "--out", tmp_path / "subs",
+                             "--backend", "torch")
+    assert code == 2 and "kerasdl did not write it" in err
+    assert notebook.read_bytes() == before and (tmp_path / "subs" / "torch" / "arith.ipynb").read_text() == "{}"
 
 
-def test_cleared_outputs_fall_back_to_the_solution_and_deleted_checks_count(kit):
-    exercise = nbformat.read(kit / "exercises" / "arith.ipynb", as_version=4)
-    cleared = variant(exercise, add="def add(a, b):\n    return a + b")
-    for cell in cleared.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []  # Kernel > Restart and Clear All Outputs
-    deleted = variant(exercise, add="def add(a, b):\n    return a + b")
-    del deleted.cells[4]  # the unsolved part's check cell, gone
-    for folder, notebook in [("cleared", cleared), ("deleted", deleted)]:
-        (kit / folder).mkdir()
-        nbformat.write(notebook, kit / folder / "arith.ipynb")  # named like its solution
-    paths = [kit / "cleared" / "arith.ipynb", kit / "deleted" / "arith.ipynb"]
-    grades = grader.grade_all(paths, [BACKEND], solutions=kit / "solutions", echo=lambda line: None)
-    assert [(g.score, g.total) for g in grades] == [(2, 3), (2, 3)]
-    assert grades[0].items[2].status == "not attempted"
-    assert (grades[1].items[2].status, grades[1].items[2].detail) == (
-        "error", "its check cell is missing from the notebook")
-
-    without = grader.grade(paths[0], BACKEND, solutions=kit / "nowhere")
-    assert [(i.status, i.detail) for i in without.items] == [
-        ("error", "no answer key: its stored output was cleared and there is no " + str(kit / "nowhere" / "arith.ipynb"))] * 2
-    assert not without.full_marks
+@once
+@needs_bwrap
+def test_force_overwrites_a_report_and_a_grades_file_is_rewritten(kit, tmp_path):
+    notebook = kit / "submissions" / "solved" / "arith.ipynb"
+    (tmp_path / "mine.json").write_text("[1, 2]")
+    code, _, err = run_cli("grade", notebook, "--solutions", kit / "solutions", "--json", tmp_path / "mine.json",
+                           "--force")
+    assert code == 0, err
+    assert gradebook.is_grades(tmp_path / "mine.json")
+    code, _, err = run_cli("grade", notebook, "--solutions", kit / "solutions", "--json", tmp_path / "mine.json")
+    assert code == 0, err  # a grades file kerasdl wrote is rewritten without --force
 
 
-def test_bad_input_exits_two(kit, capsys):
-    assert cli.main(["grade", str(kit / "no-such-folder")]) == 2
-    assert "no such notebook or folder" in capsys.readouterr().err
-    assert cli.main(["grade", str(kit / "submissions"), "--backend", "theano"]) == 2
-    assert cli.main(["grade", str(kit / "submissions"), "--timeout", "0"]) == 2
+def test_bad_arguments_are_one_line(tmp_path):
+    make_kit(tmp_path)
+    solutions = tmp_path / "solutions"
+    for args, words in [
+        (["grade", tmp_path / "nowhere"], "no such notebook or folder"),
+        (["grade", tmp_path, "--solutions", solutions, "--backend", "theano"], "unknown backend"),
+        (["grade", tmp_path, "--solutions", solutions, "--timeout", "0"], "timeout must be a positive number"),
+        (["grade", tmp_path, "--solutions", solutions, "--timeout", "nan"], "timeout must be a positive number"),
+        (["grade", tmp_path, "--solutions", solutions, "-j", "0"], "-j must be"),
+        (["grade", tmp_path, "--solutions", solutions, "--memory", "lots"], "is not a size like 4G"),
+        (["grade", tmp_path, "--solutions", tmp_path / "nope"], "no solutions folder"),
+        (["grade", tmp_path, "--solutions", solutions, "--csv", tmp_path], "is a folder: give a file name"),
+        (["grade", tmp_path, "--solutions", solutions, "--out", solutions / "arith.ipynb"], "is a file: give a folder"),
+    ]:
+        code, out, err = run_cli(*args)
+        assert code == 2 and err.count("\n") == 1 and words in err, (args, err)
 
 
-class _Result:
-    def __init__(self, status="failed", reason=None):
-        self.status, self.reason = status, reason
+def test_a_fractional_timeout_is_rounded_up():
+    assert runner.seconds(30.5) == 31 and runner.seconds("2") == 2 and runner.seconds(0.1) == 1
+    with pytest.raises(KerasdlError, match="positive"):
+        runner.seconds(float("inf"))
 
 
-def _executed(*cells):
-    """An executed notebook: each cell is (source, stdout, error name or None, started)."""
-    notebook = new_notebook()
-    for source, stdout, ename, started in cells:
-        cell = new_code_cell(source)
-        if stdout:
-            cell.outputs.append(new_output("stream", name="stdout", text=stdout))
-        if ename:
-            cell.outputs.append(new_output("error", ename=ename, evalue="boom", traceback=[]))
-        cell.metadata["papermill"] = {"start_time": "2026-01-01" if started else None}
-        notebook.cells.append(cell)
-    return notebook
+def test_memory_sizes_are_read_and_checked():
+    assert sandbox.parse_memory("4G") == 4 * 2**30 and sandbox.parse_memory("512m") == 512 * 2**20
+    assert sandbox.parse_memory("1.5GiB") == int(1.5 * 2**30) and sandbox.parse_memory("1073741824") == 2**30
+    for bad in ("", "4X", "G", "10M"):
+        with pytest.raises(ValueError):
+            sandbox.parse_memory(bad)
 
 
-def test_items_not_printed_are_classified_by_the_error_that_stopped_them():
-    check = "# NBVAL_CHECK_OUTPUT\n"
-    executed = _executed(
-        ("model = build()", "", "NotImplementedError", True),
-        (check + "a", "", "NameError", True),  # cascade of the stub above: not attempted
-        ("x = 1", "", None, True),
-        (check + "b", "✔ b1\n", "ValueError", True),  # printed one item, then crashed
-        (check + "c", "", None, True),  # ran cleanly but did not print its item
-        ("import time", "", None, True),
-        (check + "d", "", None, False),  # never ran: the run stopped at cell 6
-    )
-    key = [(1, ["a1"]), (3, ["b1", "b2"]), (4, ["c1"]), (6, ["d1"])]
-    items = grader.score(executed, key, _Result(reason="CellTimeoutError: still running after 3 s"))
-    assert [(i.name, i.status, i.detail) for i in items] == [
-        ("a1", "not attempted", "NotImplementedError (code cell 1)"),
-        ("b1", "passed", ""),
-        ("b2", "error", "ValueError: boom (code cell 4)"),
-        ("c1", "error", "its check cell ran but did not print this item"),
-        ("d1", "error", "CellTimeoutError: still running after 3 s (code cell 6)"),
-    ]
+def test_without_bwrap_the_grader_refuses_unless_told(tmp_path, monkeypatch):
+    make_kit(tmp_path)
+    monkeypatch.setattr(sandbox, "bwrap", lambda: None)
+    code, out, err = run_cli("grade", tmp_path / "exercises", "--solutions", tmp_path / "solutions")
+    assert code == 2 and err.count("\n") == 1 and "bubblewrap (bwrap) is not installed" in err
+    assert "--no-sandbox" in err and out == ""
+    assert sandbox.require(no_sandbox=True) is None
 
 
-def test_the_submissions_stored_verdicts_are_the_answer_key():
+@once
+def test_no_sandbox_grades_with_a_warning(tmp_path, monkeypatch):
+    make_kit(tmp_path)
+    monkeypatch.setattr(sandbox, "bwrap", lambda: None)
+    shutil.copy(tmp_path / "solutions" / "arith.ipynb", tmp_path / "mine.ipynb")
+    code, out, err = run_cli("grade", tmp_path / "mine.ipynb", "--solutions", tmp_path / "solutions", "--no-sandbox")
+    assert code == 0, out + err
+    assert out.startswith("kerasdl grade: --no-sandbox: each notebook runs with your user's rights")
+    assert "1 of 1 notebooks got full marks" in out
+
+
+# ------------------------------------------------------------------ the key, the copy, the score (no kernel)
+
+
+def test_the_key_comes_from_the_solutions_and_bad_solutions_are_one_line(tmp_path):
+    make_kit(tmp_path)
+    key = answer_key.load(tmp_path / "solutions")["arith"]
+    assert [c.items for c in key.checks] == [["add returns the sum", "add works on negatives"], ["mul multiplies"],
+                                             ["why multiply"]]
+    assert key.checks[2].written == ["why multiply"] and key.total == 3
+    assert key.checks[2].model_answers == {"why multiply": "multiplying is repeated adding"}
+    assert key.checks[0].aliases == {"checks": ("kerasdl", "checks")}
+
+    def broken(change, words):
+        notebook = solution()
+        change(notebook)
+        folder = tmp_path / words[:8].replace(" ", "_")
+        folder.mkdir()
+        nbformat.write(notebook, folder / "arith.ipynb")
+        nbformat.write(solution(), folder / "copy.ipynb")
+        with pytest.raises(KerasdlError, match=words) as caught:
+            answer_key.load(folder)
+        assert "\n" not in str(caught.value)
+
+    broken(lambda nb: nb.metadata.pop("kerasdl"), "has no exercise id")
+    broken(lambda nb: None, "have the same exercise id 'arith'")
+    broken(lambda nb: nb.cells[3].outputs.clear(), "has no verdicts")
+    broken(lambda nb: setattr(nb.cells[5].outputs[0], "text", "✘ mul multiplies\n"), "fails its own check")
+
+
+def test_align_finds_checks_by_source_then_id_then_position():
     notebook = solution()
-    notebook.cells[4].outputs[0].text = "✘ mul multiplies — use *\n✔ mul handles zero\n"  # a learner's clean run
-    key, errors, notes = grader.answer_key(notebook, solution())
-    assert key == [(1, ["add returns the sum", "add works on negatives"]), (3, ["mul multiplies", "mul handles zero"])]
-    assert errors == [] and notes == []
+    exercise = exercise_of(notebook)
+    cells = copy.deepcopy(notebook.cells)
+    assert grader.align(cells, exercise) == ({1: 3, 2: 5, 3: 8}, [], [])
+    cells[3].source = "# NBVAL_CHECK_OUTPUT\nprint('✔ add returns the sum')"  # edited in place: same id
+    cells[5].id = "other"
+    cells[5].source = "# NBVAL_CHECK_OUTPUT\nprint('✔ mul multiplies')"  # edited, new id: by position
+    cells.insert(4, new_code_cell("# NBVAL_CHECK_OUTPUT\nprint('✔ bonus')"))  # all checks found: an extra one
+    assert grader.align(cells, exercise) == ({1: 3, 2: 6, 3: 9}, [1, 2], [4])
+    del cells[9]  # the written answer's check, deleted: put back at the end
+    prepared, found = grader.prepare(new_notebook(cells=cells, metadata=notebook.metadata), exercise, "abc")
+    assert found == ["check 1 (code cell 3) was edited: the instructor's check ran instead",
+                     "check 2 (code cell 6) was edited: the instructor's check ran instead",
+                     "check 3 was deleted: the instructor's check was put back",
+                     "code cell 4 is an extra check cell (# NBVAL_CHECK_OUTPUT): its output was ignored"]
+    roles = [c.metadata.get(grader.ROLE) for c in prepared.cells if c.cell_type == "code"]
+    assert roles == [{"guard": True}, {"cell": 1}, {"cell": 2}, {"check": 1, "cell": 3}, {"after": 1},
+                     {"cell": 4, "added": True}, {"cell": 5}, {"check": 2, "cell": 6}, {"after": 2}, {"cell": 7},
+                     {"check": 3, "cell": None}, {"after": 3}]
+    sources = [c.source for c in prepared.cells if c.cell_type == "code"]
+    assert sources[3].startswith(guard.MARKER) and sources[3].endswith(ADD_CHECK)
+    assert all("raises-exception" in c.metadata["tags"] for c in prepared.cells if c.cell_type == "code")
 
-    error = new_output("error", ename="NotImplementedError", evalue="", traceback=[])
-    notebook.cells[4].outputs = [error]  # a learner's run of the unsolved part replaced the key
-    key, errors, _ = grader.answer_key(notebook, solution())
-    assert key[1] == (3, ["mul multiplies"]) and errors == []
-    key, errors, _ = grader.answer_key(notebook)
-    assert len(key) == 1 and [(e.name, e.status) for e in errors] == [("check in code cell 4", "error")]
 
-    notebook.cells[4].outputs = [new_output("stream", name="stdout", text="✔ mul multiplies\n"), error]
-    key, errors, notes = grader.answer_key(notebook)
-    assert key[1] == (3, ["mul multiplies"]) and len(notes) == 1 and "may be incomplete" in notes[0]
+def _records(*cells):
+    """Records of a run: each cell is (index, stdout, error name or None)."""
+    found = []
+    for index, text, ename in cells:
+        outputs = [stream(text)] if text else []
+        if ename:
+            outputs.append(new_output("error", ename=ename, evalue="boom", traceback=[]))
+        found += [{"start": index}, {"cell": index, "outputs": outputs}]
+    return found
+
+
+def test_verdicts_count_only_when_tagged_and_snapshots_must_match():
+    notebook = solution()
+    exercise = exercise_of(notebook)
+    prepared, _ = grader.prepare(notebook, exercise, "n0")
+    tag = "\u27e6n0\u27e7 "
+    state = {"modules": {"kerasdl.checks": "a"}, "environment": {"stdout": "s"}}
+    changed = {"modules": {"kerasdl.checks": "b"}, "environment": {"stdout": "s"},
+               "changed": ["kerasdl.checks.verdict"]}
+
+    def line(kind, data):
+        return f"{tag}{kind} {json.dumps(data)}\n"
+
+    roles = [c.metadata.get(grader.ROLE, {}) for c in prepared.cells]
+    check, after = ({r[key]: i for i, r in enumerate(roles) if key in r} for key in ("check", "after"))
+    records = _records(
+        (0, line("guard", state), None),
+        (check[1], line("before", state) + f"{tag}✔ add returns the sum\n✔ add works on negatives\n", None),
+        (after[1], line("after", state), None),
+        (check[2], line("before", changed) + f"{tag}✔ mul multiplies\n", None),
+        (after[2], line("after", state), None),
+        (check[3], line("before", state), "NotImplementedError"),
+        (after[3], line("after", state), None),
+    )
+    items, tampered, notes = grader.score(prepared, {"records": records}, exercise, "n0")
+    assert [(i.status, i.detail) for i in items] == [
+        ("passed", ""),
+        ("error", "its check cell ran but did not print this item"),  # printed without the tag: ignored
+        ("tampered", "before it ran, changed kerasdl.checks.verdict"),
+        ("not attempted", "NotImplementedError (code cell 7)"),
+    ]
+    assert tampered == ["check 2: before it ran, changed kerasdl.checks.verdict"]
+    stopped = {"records": records[:6] + [{"start": check[2] - 1}],
+               "reason": "CellTimeoutError: still running after 3 s"}
+    items, _, _ = grader.score(prepared, stopped, exercise, "n0")
+    assert [i.status for i in items] == ["passed", "error", "error", "error"]
+    assert items[2].detail == "CellTimeoutError: still running after 3 s (code cell 4)"
+
+
+def test_snapshot_differences_are_named():
+    reference = {"modules": {"builtins": "1", "kerasdl.checks": "2"},
+                 "environment": {"stdout": "a", "transformers": [], "shell": [], "trace": "None", "profile": "None"}}
+    same = json.loads(json.dumps(reference))
+    assert guard.differences(reference, same) == []
+    other = json.loads(json.dumps(reference))
+    other["modules"]["builtins"] = "9"
+    other["changed"] = ["builtins.print"]
+    other["environment"]["transformers"] = ["x.rewrite"]
+    assert guard.differences(reference, other) == ["changed builtins.print",
+                                                   "IPython's input or AST transformers changed"]
+    assert guard.differences(reference, {"error": "the guard's reference is gone"}) == ["the guard's reference is gone"]
+
+
+def test_aliases_are_the_solutions_imports_used_by_the_check():
+    sources = ["import numpy as np\nfrom kerasdl.checks import char_rnn\nfrom kerasdl import checks, data\n"
+               "import os.path\ndata = 3", "%matplotlib inline\nimport keras"]
+    assert guard.aliases(sources, "char_rnn.check(np.ones(2), data, os.sep, keras)") == {
+        "char_rnn": ("kerasdl.checks", "char_rnn"), "np": ("numpy", None), "os": ("os", None),
+        "keras": ("keras", None)}
+
+
+def test_learners_are_named_by_their_folder_and_hidden_folders_are_skipped(tmp_path):
+    for path in ("ann/a.ipynb", "ann/.ipynb_checkpoints/a-checkpoint.ipynb", "bob/sub/b.ipynb", "c.ipynb"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("{}")
+    found = grader.find_submissions([tmp_path])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["ann/a.ipynb", "bob/sub/b.ipynb", "c.ipynb"]
+
+
+def test_the_gradebook_keeps_each_learners_best_notebook():
+    def grade(learner, exercise, score, tampered=()):
+        g = grader.Grade(f"{learner}/{exercise}.ipynb", "jax", "quick", learner=learner, exercise=exercise,
+                         tampered=list(tampered))
+        g.items = [grader.Item(str(n), 1, grader.PASSED if n < score else grader.FAILED) for n in range(3)]
+        return g
+
+    exercises_ = {"a": answer_key.Exercise("a", None, []), "b": answer_key.Exercise("b", None, [])}
+    text = gradebook.gradebook([grade("ann", "a", 1), grade("ann", "a", 2), grade("bob", "a", 3, ["x"])],
+                               exercises_)
+    assert text.splitlines() == ["learner,a score,a total,tampered,not graded", "ann,2,3,,", "bob,3,3,a (jax),"]

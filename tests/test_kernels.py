@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -64,3 +65,25 @@ def test_cli_lists_installed_kernels(capsys):
     assert cli.main(["kernels", "list"]) == 0
     out = capsys.readouterr().out
     assert all(f"kerasdl-{name}" in out for name in backend.BACKENDS)
+
+
+@pytest.mark.parametrize("content, words", [
+    ('{"argv": ["python", "-m",', "is not valid JSON"),
+    ('{"display_name": "no argv"}', "has no command line (argv)"),
+    ('["a list"]', "has no command line (argv)"),
+])
+def test_a_corrupt_kernel_json_is_one_line_with_the_fix(tmp_path, monkeypatch, capsys, content, words):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    folder = tmp_path / "kernels" / "kerasdl-jax"
+    folder.mkdir(parents=True)
+    (folder / "kernel.json").write_text(content)
+    monkeypatch.setattr(kernels, "_manager", lambda: KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")]))
+    with pytest.raises(KerasdlError, match=re.escape(words)) as caught:
+        kernels.require("jax")
+    assert "\n" not in str(caught.value) and "kerasdl kernels install" in str(caught.value)
+    notebook = tmp_path / "x.ipynb"
+    notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    assert cli.main(["run", str(notebook), "--backend", "jax", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and not (tmp_path / "out").exists()

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,63 @@ def test_importing_batch_imports_no_framework():
             "print(sorted(m for m in ('keras', 'jax', 'torch', 'tensorflow', 'papermill') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.notebook
+def test_a_fractional_timeout_is_rounded_up_and_the_notebook_runs(tmp_path, capsys):
+    source = write(tmp_path / "src", "passing.ipynb", NOTEBOOKS["passing.ipynb"])
+    out = tmp_path / "out"
+    assert cli.main(["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out),
+                     "--timeout", "30.5"]) == 0, capsys.readouterr()
+    assert report(out)["passing.ipynb"]["status"] == "passed"
+
+
+def test_out_must_be_a_writable_folder_and_reports_of_others_are_kept(tmp_path, capsys):
+    source = write(tmp_path / "src", "passing.ipynb", NOTEBOOKS["passing.ipynb"])
+    (tmp_path / "file").write_text("mine")
+    assert cli.main(["run", str(source), "--backend", BACKEND, "--out", str(tmp_path / "file")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"kerasdl: error: --out {tmp_path / 'file'} is a file: give a folder"
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.md").write_text("# my own notes\n")
+    assert cli.main(["run", str(source), "--backend", BACKEND, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "report.md exists and kerasdl did not write it" in err and "--force" in err
+    assert (out / "report.md").read_text() == "# my own notes\n" and sorted(out.iterdir()) == [out / "report.md"]
+    (out / BACKEND).mkdir()
+    (out / BACKEND / "passing.ipynb").write_text("{}")  # a notebook kerasdl did not execute
+    (out / "report.md").unlink()
+    assert cli.main(["run", str(source), "--backend", BACKEND, "--out", str(out)]) == 2
+    assert "passing.ipynb exists and kerasdl did not write it" in capsys.readouterr().err
+    assert runner.is_report(tmp_path / "file") is False and runner.is_executed_notebook(source) is False
+
+
+@pytest.mark.notebook
+def test_a_second_run_rewrites_its_own_reports_and_force_overwrites_others(tmp_path, capsys):
+    source = write(tmp_path / "src", "passing.ipynb", NOTEBOOKS["passing.ipynb"])
+    out = tmp_path / "out"
+    for extra in ([], []):  # the second run finds its own reports and executed copy: no refusal
+        assert cli.main(["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out), *extra]) == 0
+    assert runner.is_report(out / "report.md") and runner.is_report(out / "report.json")
+    assert runner.is_executed_notebook(out / BACKEND / "passing.ipynb")
+    (out / "report.json").write_text("{}")
+    assert cli.main(["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out)]) == 2
+    assert cli.main(["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out),
+                     "--force"]) == 0
+    assert runner.is_report(out / "report.json")
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap makes a read-only view, even for root")
+def test_a_read_only_out_folder_is_a_one_line_error(tmp_path):
+    source = write(tmp_path / "src", "passing.ipynb", NOTEBOOKS["passing.ipynb"])
+    (tmp_path / "out").mkdir()
+    done = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                           "--tmpfs", "/var/tmp", "--setenv", "TMPDIR", "/var/tmp", "--",
+                           sys.executable, "-m", "kerasdl.course.cli", "run", str(source), "--backend", BACKEND,
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr  # (IPython may warn that ~/.ipython is read-only: not ours)
+    assert [line for line in done.stderr.splitlines() if line.startswith("kerasdl")] == [
+        f"kerasdl: error: cannot write {tmp_path / 'out' / BACKEND / 'passing.ipynb'}: {tmp_path / 'out'} is read-only"]
+    assert list((tmp_path / "out").iterdir()) == []

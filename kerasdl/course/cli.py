@@ -38,6 +38,9 @@ def build_parser():
 
     exercises.add_parser(commands)
     grader.add_parser(commands)
+    from kerasdl.course import speed
+
+    speed.add_parser(commands)
 
     k = commands.add_parser("kernels", help="install, list or remove the per-backend Jupyter kernels")
     k.add_argument("action", choices=["install", "list", "remove"])
@@ -54,6 +57,9 @@ def main(argv=None):
     try:
         return args.func(args)
     except KerasdlError as error:
+        print(f"kerasdl: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a file or folder that cannot be read or written: one line, no traceback
         print(f"kerasdl: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,20 +1,24 @@
 """`kerasdl exercises build`: generate exercises/ from solutions/ by replacing solution regions with stubs.
 
 A region is the lines between nbgrader's `### BEGIN SOLUTION` and `### END SOLUTION`
-(any line containing BEGIN SOLUTION / END SOLUTION counts, as in nbgrader, so a
-misspelt marker cannot leak a solution). In a code cell it becomes
+(any line containing BEGIN SOLUTION / END SOLUTION counts, as in nbgrader, here in
+any letter case). A line that looks like a marker but is not one (`### BEGIN
+SOLUTON`, `# BEGIN_SOLUTION`, `## end-solution`) is an error, so a misspelt marker
+cannot leak a solution. In a code cell a region becomes
 `raise NotImplementedError("write your solution here")` at the marker's
-indentation; in a markdown cell, `*Write your answer here.*`. Check cells (code
-cells containing `# NBVAL_CHECK_OUTPUT`) keep their stored outputs, the answer
-key; every other output and every execution count is removed.
+indentation; in a markdown cell, `*Write your answer here.*`; in a raw cell,
+`Write your answer here.` Check cells (code cells containing `# NBVAL_CHECK_OUTPUT`)
+keep their stored outputs; every other output and every execution count is removed.
 
 The generator never overwrites an exercise a learner has edited: it records the
 SHA-256 of each file it writes in exercises/.generated.json, and a file whose
 hash differs from the record is kept (`--force` backs it up, then regenerates).
 """
 
+import difflib
 import hashlib
 import json
+import re
 import time
 from pathlib import Path
 
@@ -23,6 +27,8 @@ from kerasdl.errors import KerasdlError
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
 CODE_STUB = 'raise NotImplementedError("write your solution here")'
 MARKDOWN_STUB = "*Write your answer here.*"
+RAW_STUB = "Write your answer here."
+_MARKER = re.compile(r"\b(begin|end)\s+solution\b", re.I)
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 RECORD = ".generated.json"
 _RUN_METADATA = ("execution", "papermill", "ExecuteTime")  # per-run cell metadata from Jupyter and papermill
@@ -33,18 +39,40 @@ def is_check_cell(cell):
     return cell.get("cell_type") == "code" and CHECK_MARK in cell.get("source", "")
 
 
+def _near_marker(line):
+    """Return True for a comment or heading that looks like a solution marker without being one (a typo)."""
+    text = line.strip()
+    words = re.findall(r"[a-z]+", text.lower())
+    if not text.startswith("#") or not words or len(words) > 3:
+        return False
+
+    def like(word, model, ratio):
+        return difflib.SequenceMatcher(None, word, model).ratio() >= ratio
+
+    if len(words) == 1:  # BEGINSOLUTION, END-SOLUTON...
+        return like(words[0], "beginsolution", 0.85) or like(words[0], "endsolution", 0.85)
+    edge, rest = words[0], words[1]
+    return (like(edge, "begin", 0.75) or like(edge, "end", 0.75)) and (
+        rest.startswith("sol") or like(rest, "solution", 0.75))
+
+
 def _strip_regions(source, stub, where):
     """Return `source` with each marked region replaced by `stub`, and how many there were."""
     lines, out, inside, begun, count = source.splitlines(), [], False, 0, 0
     for number, line in enumerate(lines, 1):
-        if BEGIN in line:
+        marker = _MARKER.search(line)
+        kind = marker.group(1).upper() if marker else None
+        if kind is None and _near_marker(line):
+            raise KerasdlError(f"{where}: line {number} `{line.strip()[:60]}` looks like a solution marker but "
+                               f"is not one: write `### {BEGIN}` or `### {END}`")
+        if kind == "BEGIN":
             if inside:
                 raise KerasdlError(f"{where}: `### {BEGIN}` on line {number} is nested inside the region "
                                    f"opened on line {begun}: close each region before opening another")
             inside, begun, count = True, number, count + 1
             indent = line[: len(line) - len(line.lstrip())]
             out.append(indent + stub)
-        elif END in line:
+        elif kind == "END":
             if not inside:
                 raise KerasdlError(f"{where}: `### {END}` on line {number} has no `### {BEGIN}` before it")
             inside = False
@@ -76,7 +104,7 @@ def generate(solution, label="solution"):
         elif cell.cell_type == "markdown":
             cell.source, count = _strip_regions(cell.source, MARKDOWN_STUB, where)
         else:
-            count = 0
+            cell.source, count = _strip_regions(cell.source, RAW_STUB, where)
         regions += count
         for key in _RUN_METADATA:
             cell.metadata.pop(key, None)
@@ -126,6 +154,20 @@ def _backup(path):
     return target
 
 
+def _writing(what):
+    """Return a context manager that turns an OSError into a one-line KerasdlError about `what`."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def guarded():
+        try:
+            yield
+        except OSError as error:
+            raise KerasdlError(f"cannot write {what}: {error.strerror or error}") from None
+
+    return guarded()
+
+
 def build(solutions="solutions", exercises="exercises", check=False, force=False, echo=print):
     """Generate an exercise per solution notebook; return {exercise path: what happened}.
 
@@ -159,19 +201,22 @@ def build(solutions="solutions", exercises="exercises", check=False, force=False
         elif record.get(name) == digest(current):
             outcome[target] = "updated"
         elif force:
-            outcome[target] = f"backed up to {_backup(target).name}"
+            with _writing(target):
+                outcome[target] = f"backed up to {_backup(target).name}"
         else:
             outcome[target] = "kept"
             echo(f"{target}: kept, it was edited since it was generated; to regenerate it, "
                  f"run `kerasdl exercises build --force` (your file is saved as {name}.bak-<time>)")
             continue
-        exercises.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        with _writing(target):
+            exercises.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         record[name] = digest(data)
         echo(f"{target}: {outcome[target]}")
     if not check and any(v != "kept" for v in outcome.values()):
-        exercises.mkdir(parents=True, exist_ok=True)
-        _write_record(exercises, dict(sorted(record.items())))
+        with _writing(exercises / RECORD):
+            exercises.mkdir(parents=True, exist_ok=True)
+            _write_record(exercises, dict(sorted(record.items())))
     return outcome
 
 

@@ -1,58 +1,66 @@
-"""`kerasdl grade`: run submitted exercise notebooks and score the verdicts their check cells print.
+"""`kerasdl grade`: run submitted exercise notebooks, each in a sandbox, against the instructor's checks.
 
-The answer key is the set of items (`✔ item` / `✘ item — hint` lines, see
-kerasdl.checks) in the stored outputs of the submission's check cells
-(`# NBVAL_CHECK_OUTPUT`), which exercises ship with. Where a check cell's stored
-output is gone or came from a failed run (no verdicts, or an error output), the
-items of the matching check cell in solutions/<same name> are used instead, and
-that solution's check cells missing from the submission count as errors.
+The answer key is the instructor's: a submission is matched to its solution by
+the exercise id in its notebook metadata (answer_key), and the check cells that
+run are the solution's, whatever the submission holds. Before execution the
+grader builds a copy of the submission: a guard cell first (guard), then the
+learner's cells, where each check cell (`# NBVAL_CHECK_OUTPUT`) is replaced by
+the instructor's — matched by identical source, then cell id, then position —
+followed by a snapshot cell. A check cell the learner deleted is put back
+before the next one; one they edited runs as the instructor wrote it; one they
+added runs as their code and its output is ignored; all three are reported as
+tampering. Verdicts count only from lines that the kit's own code printed in
+the grader's check cells (tagged by guard); a snapshot that differs from the
+guard's (checks or the verdict printer replaced, input transformers, a new
+stdout) turns that check's items into "tampered".
 
-Partial credit: papermill stops at the first failing cell, so an unsolved first
-part would hide every later one. Measured with papermill 2.7 / nbclient 0.11:
-a code cell tagged `raises-exception` (like nbclient's `allow_errors=True`, which
-papermill passes through as an engine keyword) lets execution go on to the end,
-but papermill still raises PapermillExecutionError for the first error once
-every cell has run, and writes the executed notebook first; a cell timeout
-(CellTimeoutError) or a dead kernel (DeadKernelError) still stops the run,
-tagged or not. So the grader executes, with runner.execute, a copy of the
-submission with every code cell tagged `raises-exception`, in a temporary
-folder (which is the notebook's working directory); the submission is only
-read. Every check cell runs, and a run stopped by a timeout or a dead kernel is
-graded as far as it got.
+Every code cell of the copy is tagged `raises-exception`, so an unfinished part
+does not hide the later ones. The copy runs in a bubblewrap sandbox (sandbox),
+-j N at once here, or on Dask workers with --scheduler; the submission itself
+is only read.
 
-Each item is "passed" (✔ printed), "failed" (✘ printed), "not attempted" (not
-printed, and its check cell raised NotImplementedError or the first error since
-the previous check cell was one) or "error" (anything else: a crash, a timeout,
-a dead kernel, with the reason).
+Each item is "passed" (✔), "failed" (✘), "recorded" (✎ a written answer, shown to
+the instructor, not scored), "not attempted" (its check cell, or the learner's
+cells since the previous check, stopped at a NotImplementedError), "tampered",
+or "error" (a crash, a timeout, a dead kernel, the memory limit, with the reason).
+Learners are named by the folder holding their notebooks:
+`submissions/<learner>/<any name>.ipynb`.
 """
 
 import copy
 import dataclasses
+import difflib
 import json
 import os
-import tempfile
+import time
 from pathlib import Path
 
 from kerasdl import checks, runtime
-from kerasdl.course import runner, kernels
 from kerasdl.backend import BACKENDS, DEFAULT, normalize
-from kerasdl.errors import KerasdlError
+from kerasdl.course import answer_key, guard, kernels, runner, sandbox
 from kerasdl.course.exercises import is_check_cell
+from kerasdl.errors import KerasdlError
 
 DEFAULT_TIMEOUT = 600  # seconds per cell
-PASSED, FAILED, NOT_ATTEMPTED, ERROR = "passed", "failed", "not attempted", "error"
-SYMBOLS = {PASSED: checks.PASSED, FAILED: checks.FAILED, NOT_ATTEMPTED: "–", ERROR: "!"}
-_STOPPERS = ("CellTimeoutError", "DeadKernelError")
+PASSED, FAILED, RECORDED = "passed", "failed", "recorded"
+NOT_ATTEMPTED, TAMPERED, ERROR = "not attempted", "tampered", "error"
+SYMBOLS = {PASSED: checks.PASSED, FAILED: checks.FAILED, RECORDED: checks.RECORDED, NOT_ATTEMPTED: "–",
+           TAMPERED: "T", ERROR: "!"}
+ROLE = "kerasdl_grade"  # cell metadata key of the grader's copy
+MAX_NOTEBOOK_BYTES = 64 * 2**20
 
 
 @dataclasses.dataclass
 class Item:
-    """One answer-key item of one notebook; `cell` is its check cell's 1-based number among code cells."""
+    """One item of an exercise graded in one notebook; `check` numbers the exercise's check cells from 1."""
 
     name: str
-    cell: int
+    check: int
     status: str = ERROR
     detail: str = ""
+    scored: bool = True  # False for a written answer, recorded for the instructor
+    answer: str | None = None
+    model_answer: str | None = None
 
 
 @dataclasses.dataclass
@@ -62,159 +70,308 @@ class Grade:
     notebook: str
     backend: str
     profile: str
+    learner: str = ""
+    exercise: str | None = None
     items: list = dataclasses.field(default_factory=list)
     seconds: float = 0.0
-    reason: str | None = None  # why the run failed, if it did
+    reason: str | None = None  # why the run stopped early, if it did
+    tampered: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
     output: str = ""
+    peak_memory: int = 0
+    sandboxed: bool = True
 
     @property
     def score(self):
-        return sum(item.status == PASSED for item in self.items)
+        return sum(item.scored and item.status == PASSED for item in self.items)
 
     @property
     def total(self):
-        return len(self.items)
+        return sum(item.scored for item in self.items)
 
     @property
     def full_marks(self):
-        return self.total > 0 and self.score == self.total
+        """Every scored item passed, every written answer recorded, and nothing tampered with."""
+        return (self.total > 0 and self.score == self.total and not self.tampered
+                and all(item.status == RECORDED for item in self.items if not item.scored))
 
     def as_dict(self):
         """Return the grade as plain JSON-ready data."""
         data = dataclasses.asdict(self)
-        data.update(score=self.score, total=self.total)
+        data.update(score=self.score, total=self.total, full_marks=self.full_marks)
         return data
 
 
-def _code_cells(notebook):
-    return [c for c in notebook.cells if c.cell_type == "code"
-            and "injected-parameters" not in c.metadata.get("tags", [])]
+# ------------------------------------------------------------------ the grader's copy of a submission
 
 
-def _text(cell):
-    """Return what a code cell printed to stdout or displayed as plain text."""
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "stream" and output.get("name") == "stdout":
-            parts.append(output.get("text", ""))
-        elif "text/plain" in output.get("data", {}):
-            parts.append(output["data"]["text/plain"])
-    return "".join(part if isinstance(part, str) else "".join(part) for part in parts)
+def _normal(source):
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
-def _error(cell):
-    """Return (ename, first line of evalue) of the cell's first error output, or None."""
-    for output in cell.get("outputs", []):
+def align(cells, exercise):
+    """Return ({check number: cell index}, [numbers of edited checks], [indexes of added check cells]).
+
+    A check is found by identical source, then by the solution's cell id, then as the unmatched
+    `# NBVAL_CHECK_OUTPUT` cell most like it between its matched neighbours.
+    """
+    code = [i for i, cell in enumerate(cells) if cell.cell_type == "code"]
+    marked = [i for i in code if is_check_cell(cells[i])]
+    matches, used = {}, set()
+    for i in code:
+        for check in exercise.checks:
+            if check.number not in matches and i not in used and _normal(check.source) == _normal(cells[i].source):
+                matches[check.number] = i
+                used.add(i)
+    ids = {check.cell_id: check.number for check in exercise.checks if check.cell_id}
+    for i in code:
+        number = ids.get(cells[i].get("id"))
+        if i not in used and number and number not in matches:
+            matches[number] = i
+            used.add(i)
+    for check in exercise.checks:
+        if check.number in matches:
+            continue
+        low = max((i for n, i in matches.items() if n < check.number), default=-1)
+        high = min((i for n, i in matches.items() if n > check.number), default=len(cells))
+        candidates = [i for i in marked if i not in used and low < i < high]
+        candidate = max(candidates, default=None, key=lambda i: difflib.SequenceMatcher(
+            None, _normal(cells[i].source), _normal(check.source)).ratio())  # the likeliest edit of it
+        if candidate is not None:
+            matches[check.number] = candidate
+            used.add(candidate)
+    changed = sorted(n for n, i in matches.items()
+                     if _normal(cells[i].source) != _normal(exercise.checks[n - 1].source))
+    return matches, changed, [i for i in marked if i not in used]
+
+
+def prepare(submission, exercise, run_nonce):
+    """Return (the notebook to execute, [tampering found in its check cells]) for a submission."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+    cells = submission.cells
+    matches, changed, added = align(cells, exercise)
+    at = {i: n for n, i in matches.items()}
+    put_back = {}
+    for check in exercise.checks:
+        if check.number not in matches:
+            later = min((i for n, i in matches.items() if n > check.number), default=len(cells))
+            put_back.setdefault(later, []).append(check.number)
+    prepared = new_notebook(metadata={"kernelspec": submission.metadata.get("kernelspec", {}),
+                                      ROLE: {"exercise": exercise.id, "solution": exercise.path.name}})
+
+    def grader_cell(source, role):
+        return new_code_cell(source, metadata={ROLE: role, "tags": ["raises-exception"]})
+
+    def add_check(number, cell_number):
+        check = exercise.checks[number - 1]
+        prepared.cells.append(grader_cell(guard.check_cell(run_nonce, number, check.source, check.aliases),
+                                          {"check": number, "cell": cell_number}))
+        prepared.cells.append(grader_cell(guard.after_cell(run_nonce, number), {"after": number}))
+
+    prepared.cells.append(grader_cell(guard.guard_cell(run_nonce), {"guard": True}))
+    number, numbers = 0, {}
+    for index, cell in enumerate([*cells, None]):
+        for missing in put_back.get(index, []):
+            add_check(missing, None)
+        if cell is None:
+            break
+        tags = [t for t in cell.metadata.get("tags", []) if isinstance(t, str)]
+        if cell.cell_type == "code":
+            number += 1
+            numbers[index] = number
+            if index in at:
+                add_check(at[index], number)
+                continue
+            role = {"cell": number, **({"added": True} if index in added else {})}
+            prepared.cells.append(new_code_cell(cell.source, metadata={
+                ROLE: role, "tags": sorted({*tags, "raises-exception"})}))
+        elif cell.cell_type == "markdown":
+            prepared.cells.append(new_markdown_cell(cell.source, metadata={"tags": tags}))
+        else:
+            prepared.cells.append(new_raw_cell(cell.source, metadata={"tags": tags}))
+    found = [f"check {n} (code cell {numbers[matches[n]]}) was edited: the instructor's check ran instead"
+             for n in changed]
+    found += [f"check {n} was deleted: the instructor's check was put back"
+              for n in sorted(n for numbers in put_back.values() for n in numbers)]
+    found += [f"code cell {numbers[i]} is an extra check cell (# NBVAL_CHECK_OUTPUT): its output was ignored"
+              for i in added]
+    return prepared, found
+
+
+# ------------------------------------------------------------------ reading a run
+
+
+def _error(outputs):
+    """Return (ename, first line of evalue) of the first error output, or None."""
+    for output in outputs or []:
         if output.get("output_type") == "error":
             lines = str(output.get("evalue", "")).strip().splitlines()
-            return output.get("ename", "Error"), lines[0][:120] if lines else ""
+            return str(output.get("ename", "Error")), lines[0][:120] if lines else ""
     return None
 
 
-def _describe(error, number):
-    ename, evalue = error
-    return f"{ename}: {evalue} (code cell {number})" if evalue else f"{ename} (code cell {number})"
+def _stdout(outputs):
+    return answer_key.stdout({"outputs": outputs or []})
 
 
-def _names(cell):
-    return list(dict.fromkeys(name for name, _ in checks.parse(_text(cell))))
+class _Run:
+    """What one execution of a prepared notebook left: outputs per cell, started cells, why it stopped."""
+
+    def __init__(self, prepared, result):
+        records = result.get("records", [])
+        self.roles = [cell.metadata.get(ROLE, {}) for cell in prepared.cells]
+        self.outputs = {r["cell"]: r.get("outputs") or [] for r in records if isinstance(r.get("cell"), int)}
+        self.started = {r["start"] for r in records if isinstance(r.get("start"), int)}
+        end = next((r for r in records if "end" in r), {})
+        self.reason = result.get("reason") or end.get("reason")
+        self.stopped = (max(self.started, default=-1) if self.reason else None)
+
+    def where(self, index):
+        role = self.roles[index] if 0 <= index < len(self.roles) else {}
+        if "cell" in role and role["cell"]:
+            return f"code cell {role['cell']}"
+        if "check" in role:
+            return f"check {role['check']}"
+        if "after" in role:
+            return f"after check {role['after']}"
+        return "the grader's first cell" if role.get("guard") else "before the first cell"
+
+    def stop_detail(self):
+        return f"{self.reason} ({self.where(self.stopped)})" if self.stopped is not None else str(self.reason)
 
 
-def _match(cells, solution_cells):
-    """Return {submission check-cell index: solution check cell}, by identical source, then by position."""
-    pairs, used = {}, set()
-    for index, cell in cells:
-        for j, candidate in enumerate(solution_cells):
-            if j not in used and candidate.source.strip() == cell.source.strip():
-                pairs[index] = candidate
-                used.add(j)
-                break
-    for position, (index, _) in enumerate(cells):
-        if index not in pairs and position < len(solution_cells) and position not in used:
-            pairs[index] = solution_cells[position]
-            used.add(position)
-    return pairs, [c for j, c in enumerate(solution_cells) if j not in used]
+def _merge(verdicts):
+    merged = {}
+    for name, passed in verdicts:
+        if name not in merged or merged[name] is True or passed is False:
+            merged[name] = passed if merged.get(name) is not False else False
+    return merged
 
 
-def answer_key(submission, solution=None, solution_label="the solution"):
-    """Return ([(check cell index among code cells, [item names])], [Items already in error], [notes])."""
-    cells = [(i, c) for i, c in enumerate(_code_cells(submission)) if is_check_cell(c)]
-    solution_cells = [c for c in _code_cells(solution) if is_check_cell(c)] if solution else []
-    pairs, missing = _match(cells, solution_cells)
-    key, errors, notes = [], [], []
-    for index, cell in cells:
-        names = _names(cell)
-        if names and _error(cell) is None:
-            key.append((index, names))
-            continue
-        if index in pairs:
-            names = list(dict.fromkeys(_names(pairs[index]) + names))
-        elif names:
-            notes.append(f"code cell {index + 1}: the stored output comes from a failed run and there is "
-                         f"no {solution_label}, so its answer key may be incomplete")
-        else:
-            errors.append(Item(f"check in code cell {index + 1}", index + 1, ERROR,
-                               f"no answer key: its stored output was cleared and there is no {solution_label}"))
-            continue
-        key.append((index, names))
-    for cell in missing:
-        for name in _names(cell):
-            errors.append(Item(name, 0, ERROR, "its check cell is missing from the notebook"))
-    return key, errors, notes
-
-
-def score(executed, key, result):
-    """Return the Items of `key` graded from `executed` (the run's notebook, or None) and batch `result`."""
-    cells = _code_cells(executed) if executed is not None else []
-    started = [bool(c.metadata.get("papermill", {}).get("start_time")) for c in cells]
-    stopped = None  # index of the cell where a timeout, dead kernel or failed start ended the run
-    if result.status != "passed" and (not all(started) or str(result.reason).startswith(_STOPPERS)):
-        stopped = max((i for i, s in enumerate(started) if s), default=-1)
-    check_indexes = [i for i, c in enumerate(cells) if is_check_cell(c)]
-    items = []
-    for index, names in key:
-        cell = cells[index] if index < len(cells) else None
-        verdicts = {}
-        for name, passed in checks.parse(_text(cell)) if cell is not None else []:
-            verdicts[name] = verdicts.get(name, True) and passed
-        hints = checks.hints(_text(cell)) if cell is not None else {}
-        for name in names:
-            item = Item(name, index + 1)
-            if name in verdicts:
-                item.status = PASSED if verdicts[name] else FAILED
-                item.detail = "" if verdicts[name] else hints.get(name, "")
-            elif cell is None or (stopped is not None and index >= stopped):
-                where = f" (code cell {stopped + 1})" if stopped is not None and stopped >= 0 else ""
-                item.detail = f"{result.reason or 'the notebook did not run'}{where}"
-            else:
-                item.status, item.detail = _unprinted(cells, index, check_indexes)
-            items.append(item)
-    return items
-
-
-def _unprinted(cells, index, check_indexes):
-    """Return (status, detail) for an item that the check cell at `index` ran but did not print."""
-    own = _error(cells[index])
-    previous = max((i for i in check_indexes if i < index), default=-1)
-    first = next(((i, e) for i in range(previous + 1, index + 1) if (e := _error(cells[i]))), None)
+def _unprinted(run, index, previous):
+    """Return (status, detail) for an item that the check cell at `index` ran without printing."""
+    own = _error(run.outputs.get(index))
+    first = next(((i, e) for i in range(previous + 1, index + 1)
+                  if "after" not in run.roles[i] and (e := _error(run.outputs.get(i)))), None)
     for where, error in [(index, own), first or (None, None)]:
         if error and error[0] == "NotImplementedError":
-            return NOT_ATTEMPTED, f"NotImplementedError (code cell {where + 1})"
+            return NOT_ATTEMPTED, f"NotImplementedError ({run.where(where)})"
+    if own and own[0] == "NameError":  # a name an unfinished part would have defined (a check put back late)
+        stub = max((i for i in range(index) if "cell" in run.roles[i] and "check" not in run.roles[i]
+                    and (_error(run.outputs.get(i)) or ("",))[0] == "NotImplementedError"), default=None)
+        if stub is not None:
+            return NOT_ATTEMPTED, f"NotImplementedError ({run.where(stub)})"
     if first:
-        return ERROR, _describe(first[1], first[0] + 1)
+        ename, evalue = first[1]
+        return ERROR, f"{ename}: {evalue} ({run.where(first[0])})" if evalue else f"{ename} ({run.where(first[0])})"
     return ERROR, "its check cell ran but did not print this item"
 
 
-def _tagged(notebook):
-    """Return a copy of `notebook` whose code cells are all tagged raises-exception."""
-    tagged = copy.deepcopy(notebook)
-    for cell in tagged.cells:
-        if cell.cell_type == "code":
-            tags = cell.metadata.setdefault("tags", [])
-            if "raises-exception" not in tags:
-                tags.append("raises-exception")
-    return tagged
+def score(prepared, result, exercise, run_nonce):
+    """Return (items, [tampering found while running], [notes]) for one run of a prepared notebook."""
+    run = _Run(prepared, result)
+    check_at = {role["check"]: i for i, role in enumerate(run.roles) if "check" in role}
+    after_at = {role["after"]: i for i, role in enumerate(run.roles) if "after" in role}
+    reference = next((data for kind, data in guard.tagged_lines(_stdout(run.outputs.get(0)), run_nonce)
+                      if kind == "guard"), None)
+    failure = None
+    if reference is None:
+        guard_error = _error(run.outputs.get(0))
+        failure = (run.stop_detail() if run.reason and run.stopped in (None, -1, 0) else
+                   "the grader's first cell failed" + (f": {guard_error[0]}: {guard_error[1]}" if guard_error else ""))
+    items, tampered, notes, previous = [], [], [], 0
+    for check in exercise.checks:
+        index, after = check_at[check.number], after_at[check.number]
+        problems = []
+        if reference is not None and index in run.started:
+            found = guard.tagged_lines(_stdout(run.outputs.get(index)), run_nonce)
+            before = next((d for k, d in found if k == "before"), None)
+            if before is None and run.stopped != index:
+                problems.append("the grader's lines at its start did not run (an input transformer?)")
+            elif before is not None:
+                problems += [f"before it ran, {d}" for d in guard.differences(reference, before)]
+            if after in run.started:
+                later = next((d for k, d in guard.tagged_lines(_stdout(run.outputs.get(after)), run_nonce)
+                              if k == "after"), None)
+                if later is None and run.stopped != after:
+                    problems.append("the snapshot after it did not run")
+                elif later is not None:
+                    problems += [f"while it ran, {d}" for d in guard.differences(reference, later)]
+        else:
+            found = []
+        lines = "\n".join(rest for kind, rest in found if kind == "line")
+        verdicts, hints = _merge(checks.parse(lines)), checks.hints(lines)
+        texts = answer_key.answers(run.outputs.get(index))
+        if problems:
+            tampered.append(f"check {check.number}: " + "; ".join(problems))
+        for name in check.items:
+            item = Item(name, check.number, scored=name not in check.written)
+            if failure:
+                item.detail = failure
+            elif problems:
+                item.status, item.detail = TAMPERED, "; ".join(problems)
+            elif name in verdicts:
+                passed = verdicts[name]
+                item.status = {True: PASSED, False: FAILED, None: RECORDED}[passed]
+                item.detail = hints.get(name, "") if passed is False else ""
+            elif index not in run.started or run.stopped == index:
+                item.detail = run.stop_detail() if run.reason else "the check did not run"
+            else:
+                item.status, item.detail = _unprinted(run, index, previous)
+            if not item.scored:
+                item.model_answer = (texts.get(name) or {}).get("model_answer") or check.model_answers.get(name)
+                if item.status == RECORDED:
+                    item.answer = (texts.get(name) or {}).get("answer")
+            items.append(item)
+        previous = after
+    names = {name for check in exercise.checks for name in check.items}
+    for index, outputs in sorted(run.outputs.items()):
+        if "cell" in run.roles[index] and "check" not in run.roles[index]:
+            own = [n for n, _ in checks.parse(_stdout(outputs)) if n in names]
+            if own:
+                notes.append(f"{run.where(index)} printed {len(own)} verdict line(s) of its own: ignored "
+                             "(only the grader's check cells count)")
+    if failure and reference is None:
+        notes.append(failure)
+    return items, tampered, notes
+
+
+def executed_notebook(prepared, result):
+    """Return the prepared notebook with the outputs of its run filled in."""
+    import nbformat
+
+    notebook = copy.deepcopy(prepared)
+    records = {r["cell"]: r for r in result.get("records", []) if isinstance(r.get("cell"), int)}
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and index in records:
+            cell.outputs = [nbformat.from_dict(o) for o in records[index].get("outputs") or [] if isinstance(o, dict)]
+            if isinstance(records[index].get("execution"), dict):
+                cell.metadata["execution"] = records[index]["execution"]
+    notebook.metadata[ROLE]["executed"] = True
+    return notebook
+
+
+# ------------------------------------------------------------------ grading a class
+
+
+def find_submissions(paths):
+    """Return the notebooks named by `paths`: files, or every *.ipynb under a folder (hidden folders skipped)."""
+    found = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise KerasdlError(f"no such notebook or folder: {path}")
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.ipynb") if p.is_file()
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        elif path.suffix == ".ipynb":
+            found.append(path)
+        else:
+            raise KerasdlError(f"{path} is not a notebook (.ipynb) or a folder")
+    notebooks = list(dict.fromkeys(p.resolve() for p in found))
+    if not notebooks:
+        raise KerasdlError(f"no notebooks (*.ipynb) found in {', '.join(map(str, paths))}")
+    return notebooks
 
 
 def _label(path):
@@ -222,147 +379,230 @@ def _label(path):
     return str(path) if relative.startswith("..") else relative
 
 
-def grade(path, backend=DEFAULT, profile="quick", timeout=DEFAULT_TIMEOUT, solutions="solutions",
-          output=None, label=None):
-    """Execute the notebook at `path` on `backend` and return its Grade; the notebook is only read.
+@dataclasses.dataclass
+class _Job:
+    source: Path
+    backend: str
+    label: str
+    output: Path | None
+    grade: Grade
+    exercise: answer_key.Exercise | None = None
+    prepared: object = None
+    nonce: str = ""
+    spec: dict | None = None
 
-    `output` is where the executed copy goes (default: a temporary folder, deleted).
-    Raises KerasdlError only for bad arguments or a missing kernel.
-    """
+
+def _read(path, grade_):
+    """Return the notebook at `path`, or None with the reason set on `grade_`."""
     import nbformat
 
-    path = Path(path)
-    label = label or _label(path)
-    name = normalize(backend)
-    result_grade = Grade(label, name, profile)
     try:
-        submission = nbformat.read(path, as_version=4)
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            grade_.reason = f"not graded: larger than {MAX_NOTEBOOK_BYTES // 2**20} MB"
+            return None
+        return nbformat.read(path, as_version=4)
     except Exception as error:
-        result_grade.reason = f"not a readable notebook: {error}".splitlines()[0]
-        return result_grade
-    solution_path = Path(solutions) / path.name
-    solution = None
-    if solutions and solution_path.is_file() and solution_path.resolve() != path.resolve():
-        try:
-            solution = nbformat.read(solution_path, as_version=4)
-        except Exception:
-            result_grade.notes.append(f"{solution_path} is not a readable notebook: ignored")
-    key, errors, notes = answer_key(submission, solution, str(solution_path))
-    result_grade.notes += notes
-    with tempfile.TemporaryDirectory(prefix="kerasdl-grade-") as folder:
-        copy_path = Path(folder) / path.name
-        nbformat.write(_tagged(submission), copy_path)
-        target = Path(output) if output else Path(folder) / "executed" / path.name
-        result = runner.execute(copy_path, target, name, profile=profile, timeout=timeout)
-        executed = None
-        if target.is_file():
-            try:
-                executed = nbformat.read(target, as_version=4)
-            except Exception:
-                executed = None
-        if executed is not None and len(_code_cells(executed)) != len(_code_cells(submission)):
-            executed = None  # cannot line the cells up: grade nothing as passed
-        result_grade.items = score(executed, key, result) + errors
-    result_grade.seconds = result.seconds
-    result_grade.reason = result.reason
-    result_grade.output = str(output) if output else ""
-    if not result_grade.items:
-        result_grade.notes.append("no answer key: no check cell (# NBVAL_CHECK_OUTPUT) printed verdicts "
-                                  f"and there is no {solution_path}")
-    return result_grade
+        grade_.reason = f"not a readable notebook: {error}".splitlines()[0][:200]
+        return None
 
 
-def _display_names(grades):
-    """Return {(grade index, item index): column name}; a name used by two check cells gets its cell number."""
-    names = {}
-    for g, grade_ in enumerate(grades):
-        counts = {}
-        for item in grade_.items:
-            counts[item.name] = counts.get(item.name, 0) + 1
-        for i, item in enumerate(grade_.items):
-            names[g, i] = f"{item.name} (code cell {item.cell})" if counts[item.name] > 1 else item.name
-    return names
+def _plan(paths, backends, profile, timeout, exercises, out, force, options):
+    notebooks = find_submissions(paths)
+    outputs = {}
+    if out:
+        names = runner.output_names(notebooks)
+        outputs = {(source, name): Path(out) / name / names[source] for name in backends for source in notebooks}
+        runner.check_outputs(out, outputs.values(), notebooks, force, runner.is_executed_notebook)
+    jobs = []
+    for name in backends:
+        for source in notebooks:
+            label = _label(source)
+            grade_ = Grade(label, name, profile, learner=source.parent.name, sandboxed=not options["no_sandbox"])
+            job = _Job(source, name, label, outputs.get((source, name)), grade_)
+            jobs.append(job)
+            submission = _read(source, grade_)
+            if submission is None:
+                continue
+            key = answer_key.exercise_id(submission)
+            if key is None or key not in exercises:
+                grade_.reason = ("not graded: no exercise id in its notebook metadata" if key is None else
+                                 f"not graded: exercise id {key!r} is not one of the solutions'")
+                continue
+            job.exercise, grade_.exercise = exercises[key], key
+            job.nonce = guard.nonce()
+            job.prepared, grade_.tampered = prepare(submission, job.exercise, job.nonce)
+            import nbformat
+
+            cells = sum(c.cell_type == "code" for c in job.prepared.cells)
+            job.spec = {"notebook": nbformat.writes(job.prepared), "backend": name, "profile": profile,
+                        "timeout": timeout, "wall": timeout * cells + sandbox.STARTUP_SECONDS, **options}
+    return jobs
 
 
-def table(grades):
-    """Return the notebook x item score table, its legend and the details of what went wrong."""
-    names = _display_names(grades)
-    columns = list(dict.fromkeys(names[key] for key in sorted(names)))
-    number = {column: n for n, column in enumerate(columns, 1)}
-    header = ["notebook", "backend", *map(str, range(1, len(columns) + 1)), "score"]
-    rows = []
-    for g, grade_ in enumerate(grades):
-        marks = [""] * len(columns)
-        for i, item in enumerate(grade_.items):
-            marks[number[names[g, i]] - 1] = SYMBOLS[item.status]
-        rows.append([grade_.notebook, grade_.backend, *marks, f"{grade_.score}/{grade_.total}"])
-    widths = [max(len(row[c]) for row in [header, *rows]) for c in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
-    lines.append("")
-    lines += [f"{n:>3}  {column}" for n, column in enumerate(columns, 1)]
-    lines.append("     " + "  ".join(f"{symbol} {status}" for status, symbol in SYMBOLS.items()))
-    details = []
-    for g, grade_ in enumerate(grades):
-        where, same = f"{grade_.notebook} ({grade_.backend})", {}
-        for i, item in enumerate(grade_.items):  # items that went wrong the same way share a line
-            if item.status != PASSED and item.detail:
-                same.setdefault((item.status, item.detail), []).append(str(number[names[g, i]]))
-        details += [f"{where} {','.join(ns)} {status}: {detail}" for (status, detail), ns in same.items()]
-        details += [f"{where}: {note}" for note in grade_.notes]
-        if not grade_.items and grade_.reason:
-            details.append(f"{where}: {grade_.reason}")
-    if details:
-        lines += ["", *details]
-    return "\n".join(lines)
+def _finish(job, result):
+    grade_ = job.grade
+    grade_.seconds = result.get("seconds", 0.0)
+    grade_.peak_memory = result.get("peak_memory", 0)
+    items, tampered, notes = score(job.prepared, result, job.exercise, job.nonce)
+    grade_.items, grade_.notes = items, grade_.notes + notes
+    grade_.tampered += tampered
+    grade_.reason = _Run(job.prepared, result).reason
+    if job.output is not None:
+        import nbformat
+
+        job.output.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(executed_notebook(job.prepared, result), job.output)
+        grade_.output = str(job.output)
+    return grade_
+
+
+def _local(specs, workers):
+    """Yield (index, result) as local sandboxes finish, `workers` at a time."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    with ThreadPoolExecutor(workers) as pool:
+        futures = {pool.submit(sandbox.run, spec): index for index, spec in specs}
+        for future in as_completed(futures):
+            yield futures[future], _outcome(future)
+
+
+def _distributed(specs, address):
+    """Yield (index, result) as Dask workers finish; each worker runs sandbox.run on its own machine."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise KerasdlError("--scheduler needs Dask: pip install 'kerasdl[grade]' (dask[distributed])") from None
+    try:
+        client = Client(address, timeout="20s")
+    except Exception as error:
+        message = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise KerasdlError(f"cannot reach the Dask scheduler at {address}: {message[:160]}") from None
+    with client:
+        futures = {client.submit(sandbox.run, spec, pure=False, key=f"kerasdl-grade-{index}-{spec['backend']}-"
+                                 f"{time.time_ns()}"): index for index, spec in specs}
+        for future in as_completed(futures):
+            yield futures[future], _outcome(future)
+
+
+def _outcome(future):
+    try:
+        return future.result()
+    except Exception as error:  # the worker could not run it: bwrap or a kernel missing there, a lost worker
+        message = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return {"records": [], "reason": f"not run: {message[:200]}"}
 
 
 def grade_all(paths, backends=(DEFAULT,), profile="quick", timeout=DEFAULT_TIMEOUT, solutions="solutions",
-              out=None, echo=lambda line: print(line, flush=True)):
+              out=None, jobs=1, scheduler=None, no_sandbox=False, memory=None, force=False,
+              echo=lambda line: print(line, flush=True)):
     """Grade every notebook in `paths` (files or folders) on each backend, printing progress; return the Grades."""
     if profile not in runtime.PROFILES:
         raise KerasdlError(f"profile {profile!r} is not one of {', '.join(runtime.PROFILES)}")
-    if not timeout > 0:
-        raise KerasdlError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    notebooks = runner.find_notebooks(paths)
+    timeout = runner.seconds(timeout)
+    if not (isinstance(jobs, int) and jobs >= 1):
+        raise KerasdlError(f"-j must be a whole number of at least 1, got {jobs!r}")
     backends = [normalize(name) for name in backends]
-    for name in backends:
-        kernels.require(name)
-    if out:  # runner.plan names the outputs OUT/<backend>/<name> and refuses to overwrite a submission
-        jobs = [(j.source, j.backend, j.label, j.output) for j in runner.plan(notebooks, backends, out)]
-    else:
-        jobs = [(source, name, _label(source), None) for name in backends for source in notebooks]
-    grades, width = [], max(len(job[2]) for job in jobs)
-    for n, (source, name, label, output) in enumerate(jobs, 1):
-        result = grade(source, name, profile, timeout, solutions, output=output, label=label)
-        grades.append(result)
-        echo(f"[{n}/{len(jobs)}] {name:<10} {label:<{width}}  {result.score}/{result.total}  {result.seconds:.1f} s")
-    return grades
+    exercises = answer_key.load(solutions)
+    options = {"no_sandbox": bool(no_sandbox), "memory": memory or sandbox.DEFAULT_MEMORY,
+               "threads": None if scheduler else max(1, (os.cpu_count() or 1) // jobs)}
+    planned = _plan(paths, backends, profile, timeout, exercises, out, force, options)
+    if not scheduler:  # Dask workers check their own machine
+        sandbox.require(no_sandbox)
+        for name in backends:
+            kernels.require(name)
+    specs = [(index, job.spec) for index, job in enumerate(planned) if job.spec is not None]
+    width, done = max(len(job.label) for job in planned), 0
+    for job in planned:
+        if job.spec is None:
+            done += 1
+            echo(f"[{done}/{len(planned)}] {job.backend:<10} {job.label:<{width}}  {job.grade.reason}")
+    results = _distributed(specs, scheduler) if scheduler else _local(specs, jobs)
+    for index, result in results:
+        job = planned[index]
+        grade_ = _finish(job, result)
+        done += 1
+        flag = "  tampered" if grade_.tampered else ""
+        echo(f"[{done}/{len(planned)}] {job.backend:<10} {job.label:<{width}}  "
+             f"{grade_.score}/{grade_.total}  {grade_.seconds:.1f} s{flag}")
+    return [job.grade for job in planned]
+
+
+def grade(path, backend=DEFAULT, profile="quick", timeout=DEFAULT_TIMEOUT, solutions="solutions",
+          no_sandbox=False, memory=None):
+    """Execute the notebook at `path` on `backend` and return its Grade; the notebook is only read."""
+    return grade_all([path], [backend], profile, timeout, solutions, no_sandbox=no_sandbox, memory=memory,
+                     echo=lambda line: None)[0]
+
+
+# ------------------------------------------------------------------ the command
+
+
+def _write(path, text):
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise KerasdlError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _command(args):
+    from kerasdl.course import gradebook
+
     backends = BACKENDS if args.backend == "all" else (args.backend,)
-    grades = grade_all(args.paths, backends, args.profile, args.timeout, args.solutions, args.out)
+    try:
+        memory = sandbox.parse_memory(args.memory) if args.memory else None
+    except ValueError as error:
+        raise KerasdlError(str(error)) from None
+    details = args.json or (str(Path(args.csv).with_suffix(".json")) if args.csv else None)
+    if args.csv:
+        runner.check_target(args.csv, args.force, gradebook.is_gradebook, what="--csv file")
+    if details:
+        runner.check_target(details, args.force, gradebook.is_grades, what="--json file")
+    if args.no_sandbox:
+        print("kerasdl grade: --no-sandbox: each notebook runs with your user's rights, files and network",
+              flush=True)
+    grades = grade_all(args.paths, backends, args.profile, args.timeout, args.solutions, args.out, args.jobs,
+                       args.scheduler, args.no_sandbox, memory, args.force)
+    from kerasdl.course import gradebook as book
+
     print()
-    print(table(grades))
-    if args.json:
-        Path(args.json).write_text(json.dumps([g.as_dict() for g in grades], indent=1, ensure_ascii=False) + "\n")
+    print(book.table(grades))
+    if args.csv:
+        _write(args.csv, book.gradebook(grades, answer_key.load(args.solutions)))
+    if details:
+        _write(details, book.grades_json(grades))
     full = sum(g.full_marks for g in grades)
-    print(f"\n{full} of {len(grades)} notebooks got full marks", flush=True)
+    tampered = sum(bool(g.tampered) for g in grades)
+    written = [f"gradebook {args.csv}" if args.csv else "", f"items {details}" if details else ""]
+    print(f"\n{full} of {len(grades)} notebooks got full marks" + (f"; {tampered} tampered" if tampered else "")
+          + "".join(f"; {w}" for w in written if w), flush=True)
     return 0 if full == len(grades) else 1
 
 
 def add_parser(commands):
     """Add the `grade` command to the kerasdl command line."""
-    p = commands.add_parser("grade", help="run exercise notebooks and score their checks",
-                            description=__doc__.split("\n\n")[0])
-    p.add_argument("paths", nargs="+", metavar="PATH", help="notebooks, or folders of notebooks (submissions)")
+    p = commands.add_parser("grade", help="run exercise notebooks in a sandbox and score them with the "
+                            "instructor's checks", description=__doc__.split("\n\n")[0])
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="notebooks, or folders of them: submissions/<learner>/<exercise>.ipynb")
     p.add_argument("--backend", default=DEFAULT, help=f"{', '.join(BACKENDS)} or all (default {DEFAULT})")
     p.add_argument("--profile", default="quick", choices=runtime.PROFILES, help="KERASDL_PROFILE (default quick)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                   help=f"seconds a single cell may run (default {DEFAULT_TIMEOUT})")
+                   help=f"seconds a single cell may run, rounded up to a whole number (default {DEFAULT_TIMEOUT})")
     p.add_argument("--solutions", default="solutions",
-                   help="folder of solution notebooks, the answer key when a check cell's output is gone (default solutions)")
-    p.add_argument("--out", help="keep the executed notebooks in this folder (default: a temporary one)")
-    p.add_argument("--json", metavar="FILE", help="also write the grades as JSON to FILE")
+                   help="folder of the instructor's solution notebooks: the answer key (default solutions)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="notebooks to run at once on this machine (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the notebooks on a Dask cluster instead, e.g. tcp://host:8786 "
+                        "(workers started with `dask worker ADDRESS` where the kit is installed)")
+    p.add_argument("--memory", metavar="SIZE",
+                   help=f"memory limit of each notebook's processes, e.g. 4G (default {sandbox.DEFAULT_MEMORY // 2**30}G)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run without bubblewrap, with your own rights (only for notebooks you trust)")
+    p.add_argument("--out", help="keep the executed notebooks in this folder (default: none kept)")
+    p.add_argument("--csv", metavar="FILE",
+                   help="write the gradebook (a row per learner) to FILE, and the items to FILE with .json")
+    p.add_argument("--json", metavar="FILE", help="write every notebook's items, as JSON, to FILE")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite --csv, --json and --out files that kerasdl did not write")
     p.set_defaults(func=_command)
     return p

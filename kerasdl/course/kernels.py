@@ -88,6 +88,20 @@ def remove(names=backend.BACKENDS):
     return removed
 
 
+def read_spec(folder):
+    """Return the kernel.json in `folder` as a dict, or raise a one-line KerasdlError if it is unreadable."""
+    path = Path(folder) / "kernel.json"
+    try:
+        spec = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        reason = "is not valid JSON" if isinstance(error, ValueError) else f"cannot be read ({error.strerror})"
+        raise KerasdlError(f"{path} {reason}: run `kerasdl kernels install` to rewrite it") from None
+    argv = spec.get("argv") if isinstance(spec, dict) else None
+    if not (isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv)):
+        raise KerasdlError(f"{path} has no command line (argv): run `kerasdl kernels install` to rewrite it")
+    return spec
+
+
 def require(name):
     """Return the kernel name for backend `name`, or raise if it is not installed or points at a missing Python."""
     kernel = kernel_name(name)
@@ -96,7 +110,7 @@ def require(name):
         raise KerasdlError(
             f"Jupyter kernel {kernel!r} is not installed: run `kerasdl kernels install` (or `make run`)"
         )
-    python = json.loads((Path(folder) / "kernel.json").read_text())["argv"][0]
+    python = read_spec(folder)["argv"][0]
     if not Path(python).exists():
         raise KerasdlError(
             f"kernel {kernel!r} points at {python}, which no longer exists: run `kerasdl kernels install`"

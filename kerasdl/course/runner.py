@@ -23,6 +23,7 @@ code cell that has a start_time; cells are numbered among code cells, from 1.
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import sys
 import tempfile
@@ -199,11 +200,78 @@ def _run(job, profile, timeout):
     return result
 
 
+def seconds(timeout):
+    """Return a per-cell timeout as whole seconds, rounded up (nbclient takes integers); raise if not positive."""
+    try:
+        value = float(timeout)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (value > 0 and math.isfinite(value)):
+        raise KerasdlError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return math.ceil(value)
+
+
 def _check_profile_timeout(profile, timeout):
+    """Return the timeout in whole seconds (None stays None); raise on a bad profile or timeout."""
     if profile not in runtime.PROFILES:
         raise KerasdlError(f"profile {profile!r} is not one of {', '.join(runtime.PROFILES)}")
-    if timeout is not None and not timeout > 0:
-        raise KerasdlError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return None if timeout is None else seconds(timeout)
+
+
+def is_executed_notebook(path):
+    """Return True if the notebook at `path` is an executed copy that kerasdl wrote (papermill's or the grader's)."""
+    try:
+        metadata = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        return False
+    return "papermill" in metadata or bool((metadata.get("kerasdl_grade") or {}).get("executed"))
+
+
+def is_report(path):
+    """Return True if `path` is a report.json or report.md that `kerasdl run` wrote."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if Path(path).suffix == ".md":
+        return text.startswith("| notebook |")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, list) and all(isinstance(r, dict) and {"notebook", "backend", "status"} <= set(r)
+                                          for r in data)
+
+
+def check_target(path, force=False, ours=lambda path: False, what="output"):
+    """Raise a one-line KerasdlError unless the file `path` can be written without destroying anything.
+
+    Its folder must be writable (or creatable), and an existing file must be one kerasdl
+    wrote (`ours`) unless `force`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise KerasdlError(f"{what} {path} is a folder: give a file name")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise KerasdlError(f"cannot write {path}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise KerasdlError(f"cannot write {path}: {parent} is read-only")
+    if path.exists() and not force and not ours(path):
+        raise KerasdlError(f"{path} exists and kerasdl did not write it: choose another {what}, "
+                           "or pass --force to overwrite it")
+
+
+def check_outputs(out, outputs, sources, force=False, ours=is_executed_notebook):
+    """Raise a one-line KerasdlError before a run unless every file of `outputs` (in folder `out`) can be written."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise KerasdlError(f"--out {out} is a file: give a folder")
+    for output in outputs:
+        _refuse_overwrite(output, sources)
+        check_target(output, force, ours, what="--out folder")
 
 
 def _refuse_overwrite(output, sources):
@@ -224,7 +292,7 @@ def execute(source, output, backend, profile="quick", timeout=None):
     if not source.is_file() or source.suffix != ".ipynb":
         raise KerasdlError(f"{source} is not a notebook file (.ipynb)")
     name = normalize(backend)
-    _check_profile_timeout(profile, timeout)
+    timeout = _check_profile_timeout(profile, timeout)
     kernel = kernels.require(name)
     output = Path(output)
     _refuse_overwrite(output, [source.resolve()])
@@ -249,7 +317,7 @@ def find_notebooks(paths):
     return notebooks
 
 
-def _output_names(sources):
+def output_names(sources):
     """Return {source: relative output path}: the file name, plus parent folders where names clash."""
     names = {}
     for source in sources:
@@ -268,7 +336,7 @@ def _label(source):
 
 def plan(notebooks, backends, out):
     """Return the Jobs that run each notebook on each backend into `out`; raise before any would overwrite a source."""
-    names = _output_names(notebooks)
+    names = output_names(notebooks)
     jobs = [Job(source, Path(out) / name / names[source], name, kernels.kernel_name(name), _label(source))
             for name in backends for source in notebooks]
     for job in jobs:
@@ -358,7 +426,7 @@ def markdown(outcomes):
 
 def _command(args):
     backends = BACKENDS if args.backend == "all" else (normalize(args.backend),)
-    _check_profile_timeout(args.profile, args.timeout)
+    timeout = _check_profile_timeout(args.profile, args.timeout)
     if args.jobs < 1:
         raise KerasdlError(f"-j must be at least 1, got {args.jobs}")
     notebooks = find_notebooks(args.paths or ["chapters"])
@@ -366,11 +434,17 @@ def _command(args):
         kernels.require(name)
     out = Path(args.out)
     jobs = plan(notebooks, backends, out)
-    outcomes = run_all(jobs, args.profile, args.timeout, args.jobs)
+    check_outputs(out, [job.output for job in jobs], notebooks, args.force)
+    for report in ("report.json", "report.md"):
+        check_target(out / report, args.force, is_report, what="--out folder")
+    outcomes = run_all(jobs, args.profile, timeout, args.jobs)
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps([dataclasses.asdict(r) for r in outcomes], indent=1) + "\n")
-    (out / "report.md").write_text(markdown(outcomes))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.json").write_text(json.dumps([dataclasses.asdict(r) for r in outcomes], indent=1) + "\n")
+        (out / "report.md").write_text(markdown(outcomes))
+    except OSError as error:
+        raise KerasdlError(f"cannot write the report in {out}: {error.strerror or error}") from None
     failed = sum(r.status != "passed" for r in outcomes)
     print()
     print(table(outcomes))
@@ -389,6 +463,8 @@ def add_parser(commands):
     p.add_argument("--out", default="runs", help="folder for executed notebooks and the report (default runs)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="notebooks to run at once, each in its own process (default 1)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                   help=f"seconds a single cell may run (default {DEFAULT_TIMEOUT})")
+                   help=f"seconds a single cell may run, rounded up to a whole number (default {DEFAULT_TIMEOUT})")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite files in --out that kerasdl did not write (never a source notebook)")
     p.set_defaults(func=_command)
     return p
