@@ -38,6 +38,9 @@ def build_parser():
 
     exercises.add_parser(commands)
     grader.add_parser(commands)
+    from kerasdl.course import speed
+
+    speed.add_parser(commands)
 
     k = commands.add_parser("kernels", help="install, list or remove the per-backend Jupyter kernels")
     k.add_argument("action", choices=["install", "list", "remove"])
