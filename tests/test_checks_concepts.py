@@ -1,5 +1,6 @@
 """kerasdl.checks.concepts: right answers pass, plausible wrong answers are rejected with feedback, and
-answers of the wrong type are reported instead of crashing the check."""
+answers of the wrong type are reported instead of crashing the check; answers in the learner's own words
+are recorded (✎), never passed or failed on their wording."""
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ def verdicts(capsys):
 
 # ---------------------------------------------------------------- choices
 
-RIGHT = {"q1": "a", "q2": {"a", "b"}, "q3": "b", "q4": "b", "q5": {"a", "c"}}
+RIGHT = {"q1": "a", "q2": {"a", "b"}, "q3": "b", "q4": "b", "q5": {"a", "c"}, "q6": {"a", "c"}}
 
 
 @pytest.mark.parametrize("question", sorted(RIGHT))
@@ -240,72 +241,174 @@ def test_counts_of_the_wrong_type_are_reported(wrong, message, capsys):
     assert message in hints[PARAMETER_ITEMS[1]]
 
 
-# ---------------------------------------------------------------- written answers
+# ---------------------------------------------------------------- orderings
 
-GOOD = {
-    "vanilla": ("Backpropagation through time multiplies the gradient by the recurrent Jacobian once per time "
-                "step, so over many steps it vanishes or explodes exponentially."),
-    "cell_state": ("The cell state is updated additively, c_t = f_t * c_{t-1} + i_t * g_t, so along it the "
-                   "gradient is only multiplied element-wise by the forget gate, which can stay close to 1."),
-    "gru": ("A GRU has fewer parameters and is cheaper to run, and on many tasks it reaches similar accuracy, "
-            "so choose it when data or compute are limited."),
-}
-OTHER_WORDINGS = {
-    "vanilla": "The same weight matrix is applied at every step, so the gradient shrinks towards zero over "
-               "long distances and the early inputs barely get a learning signal.",
-    "cell_state": "The forget gate scales the old cell state and the new content is added, so there is no "
-                  "matrix multiplication on that path and the error can flow back unchanged.",
-    "gru": "When speed matters: it has two gates instead of three and about 3/4 of the weights, and it "
-           "usually performs comparably.",
-}
+ORDER_ITEM = concepts.ORDERS["chain"].item
 
 
-@pytest.mark.parametrize("question", sorted(GOOD))
-def test_good_answers_pass_in_other_wordings_too(question, capsys):
-    for answer in (GOOD[question], OTHER_WORDINGS[question], GOOD[question].upper()):
-        concepts.check_written_answer(question, answer)
-        item, passed, hint = verdict(capsys)
-        assert passed, (answer, hint)
-        assert item == concepts.WRITTEN[question].item
+@pytest.mark.parametrize("answer", ["dbca", "DBCA", "d, b, c, a", "d b c a", "d -> b -> c -> a", "d, b, c and a",
+                                    ["d", "b", "c", "a"], ("D", "b", "c", "a"), "(d)(b)(c)(a)"])
+def test_the_right_order_passes_in_any_reasonable_form(answer, capsys):
+    concepts.check_order("chain", answer)
+    assert verdict(capsys) == (ORDER_ITEM, True, "")
 
 
-@pytest.mark.parametrize("question, answer, missing", [
-    ("vanilla", "Gradients vanish when the sequences are long, so the network forgets early inputs quickly.",
-     "what happens to the gradient at each step back in time"),
-    ("vanilla", "Gradients vanish over many time steps, so inputs from long ago are forgotten by the network.",
-     "what happens to the gradient at each step back in time"),
-    ("vanilla", "The gradient is multiplied by the recurrent matrix once for every step it goes back in time.",
-     "what that does to the gradient's size"),
-    ("cell_state", "The forget gate lets the LSTM keep information for a long time, so gradients do not vanish.",
-     "how the new cell state is formed from the old one"),
-    ("cell_state", "The new cell state is the sum of the old one and new content, so gradients are preserved.",
-     "which gate decides how much of the old cell state is kept"),
-    ("cell_state", "The cell state is the sum of the old state times the forget gate and the new content.",
-     "why the gradient along the cell state need not shrink"),
-    ("gru", "A GRU is generally better than an LSTM, because it is a newer and more modern architecture.",
-     "what a GRU saves compared with an LSTM"),
-    ("gru", "A GRU has fewer parameters than an LSTM, since it merges the forget and input gates into one.",
-     "how its accuracy usually compares"),
+@pytest.mark.parametrize("answer, hint", [
+    ("bdca", "(b) comes before (d) in your order, but it follows from it"),
+    ("dcba", "(c) comes before (b) in your order, but it follows from it"),
+    ("dbac", "(a) comes before (c) in your order, but it follows from it"),
+    ("abcd", "(b) comes before (d) in your order, but it follows from it"),
+    ("dbc", "use every statement once: (a) missing"),
+    ("dbcad", "use every statement once: (d) twice"),
+    ("dbce", "there is no statement e: the statements are a, b, c, d"),
+    (4, "answer with the letters in order"),
+    ({"d", "b", "c", "a"}, "answer with the letters in order"),  # a set has no order
+    ([1, 2, 3, 4], "something other than strings"),
 ])
-def test_an_answer_missing_a_key_concept_is_rejected_with_a_hint(question, answer, missing, capsys):
-    concepts.check_written_answer(question, answer)
+def test_a_wrong_order_is_rejected_with_what_comes_too_early(answer, hint, capsys):
+    concepts.check_order("chain", answer)
+    item, passed, printed = verdict(capsys)
+    assert passed is False and hint in printed
+    assert "dbca" not in printed and "d, b, c, a" not in printed  # the feedback never spells out the key
+
+
+# ---------------------------------------------------------------- which gate
+
+GATE_RIGHT = {"remember": "forget", "write": "input", "show": "output"}
+
+
+@pytest.mark.parametrize("question", sorted(GATE_RIGHT))
+@pytest.mark.parametrize("form", ["{}", "{} gate", "The {} gate", "{}.", "  {}  ", "{0[0]}", "{0[0]}_t", "{0[0]}(t)"])
+def test_the_right_gate_passes_in_any_reasonable_form(question, form, capsys):
+    concepts.check_gate(question, form.format(GATE_RIGHT[question]).upper() if form == "{0[0]}" else
+                        form.format(GATE_RIGHT[question]))
+    assert verdict(capsys)[1] is True
+
+
+@pytest.mark.parametrize("question, gate", [
+    (question, gate) for question, pick in sorted(concepts.GATES.items()) for gate in concepts.GATE_NAMES
+    if gate != pick.correct
+])
+def test_every_wrong_gate_is_rejected_with_its_own_feedback(question, gate, capsys):
+    concepts.check_gate(question, gate)
     _, passed, hint = verdict(capsys)
-    assert not passed
-    assert hint == f"your answer does not yet say {missing}" or missing in hint, hint
+    assert passed is False
+    assert hint.endswith(concepts.GATES[question].feedback[gate])
 
 
 @pytest.mark.parametrize("answer, message", [
-    ("Vanishing gradients.", "at least 8 words"),
-    ("multiplied and vanishing " * 50, "at most 120 words"),
-    (None, "write your answer as a string in quotes, got None"),
-    (["the gradient vanishes"], "got a list"),
+    ("cell", "answer with a gate's name"), ("reset", "answer with a gate's name"),
+    (None, "got None"), (["forget"], "got a list"), ("forget or input", "answer with a gate's name"),
 ])
-def test_answers_too_short_too_long_or_not_text_are_reported(answer, message, capsys):
-    concepts.check_written_answer("vanilla", answer)
+def test_what_is_not_a_gate_is_reported(answer, message, capsys):
+    concepts.check_gate("remember", answer)
     _, passed, hint = verdict(capsys)
-    assert not passed and message in hint
+    assert passed is False and message in hint
 
 
-def test_an_unknown_written_question_is_an_authoring_error():
-    with pytest.raises(ValueError, match="unknown question"):
-        concepts.check_written_answer("attention", "text")
+# ---------------------------------------------------------------- the share of the gradient along the cell state
+
+FRACTION_ITEMS = ["share of the gradient left after 50 steps, forget gate 0.98 (nearly open)",
+                  "share of the gradient left after 50 steps, forget gate 0.73 (at Keras's start)"]
+
+
+@pytest.mark.parametrize("nearly_open, at_start", [
+    (0.98**50, 0.73**50),
+    ((1 / (1 + np.exp(-4.0))) ** 50, (1 / (1 + np.exp(-1.0))) ** 50),  # the exact sigmoids
+    (0.364, 1.47e-7),  # rounded to three significant digits
+    (np.float32(0.98) ** 50, np.array([0.73**50])),
+])
+def test_right_shares_pass_rounded_or_from_the_exact_sigmoid(nearly_open, at_start, capsys):
+    concepts.check_cell_state_fractions(nearly_open, at_start)
+    found, _ = verdicts(capsys)
+    assert found == [(item, True) for item in FRACTION_ITEMS]
+
+
+@pytest.mark.parametrize("nearly_open, message", [
+    (0.98 * 50, "it compounds, it does not add up"),
+    (0.02**50, "the share kept at each step, not the share dropped"),
+    (1 - 0.98**50, "the share lost, not the share left"),
+    (0.98**49, "what is left after all of them?"),  # one step short: 2% off
+    (0.36, "what is left after all of them?"),  # two digits are not enough: 1.2% off
+    ("0.36", "expected a number, got a str"),
+])
+def test_wrong_shares_are_rejected(nearly_open, message, capsys):
+    concepts.check_cell_state_fractions(nearly_open, 0.73**50)
+    found, hints = verdicts(capsys)
+    assert found == [(FRACTION_ITEMS[0], False), (FRACTION_ITEMS[1], True)]
+    assert message in hints[FRACTION_ITEMS[0]]
+
+
+# ---------------------------------------------------------------- answers in the learner's own words: recorded
+
+RIGHT_WORDINGS = {  # natural correct answers, among them the five the keyword grading used to fail
+    "vanilla": [
+        "Backpropagation through time multiplies the gradient by the recurrent Jacobian once per time step, so "
+        "over many steps it vanishes or explodes exponentially.",
+        "The gradient is scaled by the recurrent weights again and again, so it fades away over long gaps.",
+        "The gradient is multiplied by W once for every timestep, so it shrinks geometrically.",
+    ],
+    "cell_state": [
+        "The cell state is updated additively, so the gradient along it is only scaled by the forget gate.",
+        "Training keeps f near 1, so gradients do not shrink along the cell state.",
+    ],
+    "gru": [
+        "A GRU often matches an LSTM's accuracy with fewer parameters, so try it first on small data.",
+        "It has 3 gates' worth of weights instead of 4, so it is cheaper; choose it when compute is tight.",
+    ],
+}
+MISCONCEPTIONS = {  # wrong answers that the keyword grading passed, and the auto-graded item that now catches each
+    "vanilla": [
+        ("Its hidden state is overwritten at each step, so it cannot remember; also tanh is bounded.", "q1", "b"),
+        ("BPTT only sends gradients back one step, so the product vanishes.", "q1", "c"),
+        ("tanh is bounded, so the state cannot grow large enough to remember long sequences.", "q1", "d"),
+    ],
+    "cell_state": [
+        ("The forget gate multiplies the gradient by the recurrent weight matrix, so it is preserved.", "q3", "a"),
+    ],
+    "gru": [
+        ("Choose a GRU when you need more parameters than an LSTM, since it is similar in accuracy.", "q6", "b"),
+    ],
+}
+
+
+@pytest.mark.parametrize("question, answer", [
+    (question, answer) for question, answers in sorted(RIGHT_WORDINGS.items()) for answer in answers
+] + [(question, wrong) for question, cases in sorted(MISCONCEPTIONS.items()) for wrong, _, _ in cases])
+def test_any_written_answer_is_recorded_neither_passed_nor_failed(question, answer, capsys):
+    concepts.record_written_answer(question, answer)
+    out = capsys.readouterr().out
+    assert out == f"✎ {concepts.WRITTEN[question].item} — recorded for your instructor\n"
+    assert checks.parse(out) == [(concepts.WRITTEN[question].item, None)]
+
+
+@pytest.mark.parametrize("question, choice, letter", [
+    (question, choice, letter) for question, cases in sorted(MISCONCEPTIONS.items()) for _, choice, letter in cases
+])
+def test_each_misconception_is_caught_by_an_auto_graded_item(question, choice, letter, capsys):
+    answer = letter if not concepts.CHOICES[choice].multiple else set(RIGHT[choice]) | {letter}
+    concepts.check_choice(choice, answer)
+    _, passed, hint = verdict(capsys)
+    assert passed is False and hint.startswith(f"({letter}) is not right")
+
+
+def test_every_written_question_has_a_model_answer_and_a_parseable_item():
+    for question, written in concepts.WRITTEN.items():
+        assert written.item.startswith("written: ") and " — " not in written.item
+        assert len(written.model_answer.split()) >= 20, question
+        data, metadata = checks.answer_bundle(written.item, "mine", written.model_answer)
+        assert metadata[checks.ANSWER_MIME]["model_answer"] == written.model_answer
+
+
+@pytest.mark.parametrize("answer, got", [("", "an empty string"), (None, "None"), (["the gradient vanishes"], "a list")])
+def test_a_missing_written_answer_is_a_cross_that_says_what_to_write(answer, got, capsys):
+    concepts.record_written_answer("vanilla", answer)
+    _, passed, hint = verdict(capsys)
+    assert passed is False and hint == f"write your answer as a string of one to three sentences, got {got}"
+
+
+def test_an_unknown_question_of_any_kind_is_an_authoring_error():
+    for check, question in [(concepts.record_written_answer, "attention"), (concepts.check_order, "steps"),
+                            (concepts.check_gate, "reset")]:
+        with pytest.raises(ValueError, match="unknown question"):
+            check(question, "text")
