@@ -772,3 +772,10 @@ def test_every_check_reports_garbage_without_raising(capsys):
     char_rnn.check_generated_text(None, None, None)
     found = verdicts(capsys)
     assert len(found) == 3 + 2 + 2 + 1 + 1 + 6 + 3 and not any(passed for _, passed in found)
+
+
+def test_a_missing_layer_is_named_in_plain_words(validation, capsys):
+    char_rnn.check_model(build_model(recurrent="GRU"), validation[0], VOCAB_SIZE)
+    out = capsys.readouterr().out
+    assert checks.hints(out)[MODEL_ITEMS[0]].startswith("the model has no LSTM layer")
+    assert "no an " not in out and "a LSTM" not in out
