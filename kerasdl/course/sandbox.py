@@ -127,6 +127,15 @@ def command(job, folder, executable):
     return argv + ["--", sys.executable, "-I", "-m", "kerasdl.course.sandbox"]
 
 
+def _hidden_options(argv):
+    """Return (command line, fd): bwrap's options moved to a pipe (`--args FD`), out of /proc/<pid>/cmdline."""
+    split = argv.index("--")
+    read, write = os.pipe()
+    os.write(write, b"".join(a.encode() + b"\0" for a in argv[1:split]))
+    os.close(write)
+    return [argv[0], "--args", str(read), *argv[split:]], read
+
+
 def _descendants(root):
     """Return the PIDs of every living descendant of process `root` (from /proc)."""
     children = {}
@@ -192,8 +201,10 @@ def run(job):
     with tempfile.TemporaryDirectory(prefix="kerasdl-sandbox-") as folder:
         for name in ("submission", "home", "runtime"):
             Path(folder, name).mkdir()
+        passed = ()
         if sandboxed:
-            argv, env, cwd = command(job, folder, executable), None, None
+            (argv, fd), env, cwd = _hidden_options(command(job, folder, executable)), None, None
+            passed = (fd,)
         else:
             argv = [sys.executable, "-I", "-m", "kerasdl.course.sandbox"]
             env = dict(os.environ, KERASDL_PROFILE=job["profile"])
@@ -201,7 +212,9 @@ def run(job):
                 env.setdefault("OMP_NUM_THREADS", str(job["threads"]))
             cwd = Path(folder, "submission")
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=env, cwd=cwd, start_new_session=True)
+                                   env=env, cwd=cwd, start_new_session=True, pass_fds=passed)
+        for fd in passed:
+            os.close(fd)
         records, stderr = [], bytearray()
         readers = [threading.Thread(target=_read_records, args=(process.stdout, records), daemon=True),
                    threading.Thread(target=_read_tail, args=(process.stderr, stderr), daemon=True)]
