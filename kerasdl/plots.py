@@ -1,4 +1,5 @@
-"""The course's figures: training curves, image grids, confusion matrices, heatmaps, lines, diagrams.
+"""The course's figures: training curves, image grids, confusion matrices, heatmaps, lines, metrics
+against depth, diagrams.
 
 Every function draws one figure and shows it (`show=True`, the default, returns
 None so a notebook cell displays it once); with `show=False` it returns the
@@ -299,6 +300,51 @@ def gradient_norms(norms, x_title="time step", title=None, log_scale=True, show=
     x = np.arange(length)
     padded = {label: np.concatenate([a, np.full(length - len(a), np.nan)]) for label, a in arrays.items()}
     return lines(x, padded, x_title, "gradient norm", title=title, log_y=log_scale, markers=length <= 40, show=show)
+
+
+def depth_curves(depths, runs, metrics=None, log_scale=("loss",), baselines=None, title=None, show=True):
+    """Plot metrics against network depth, one panel per metric and one line per kind of network.
+
+    `runs`: {label: {metric: values}}, one value per depth, for example
+    {"plain": {"training loss": [...], "training accuracy": [...]}, "residual": {...}}.
+    `metrics`: the names to plot (default: those of the first run). A metric whose name
+    contains a word of `log_scale` gets a log y axis. `baselines`: {metric: {label: value}},
+    horizontal lines such as chance accuracy. The depth axis is logarithmic (base 2).
+    """
+    depths = _numpy(depths, "depths").ravel()
+    if depths.size == 0 or not np.all(depths > 0):
+        raise ValueError(f"depths must be positive numbers of layers, got {depths.tolist()}")
+    if not isinstance(runs, dict) or not runs or not all(isinstance(r, dict) and r for r in runs.values()):
+        raise ValueError("runs must be a non-empty dict {label: {metric: values, one per depth}}")
+    metrics = list(next(iter(runs.values()))) if metrics is None else [metrics] if isinstance(metrics, str) \
+        else list(metrics)
+    for label, run in runs.items():
+        for metric in metrics:
+            if metric not in run:
+                raise ValueError(f"runs[{label!r}] has no {metric!r}; it has {', '.join(map(repr, run))}")
+            if _numpy(run[metric], f"runs[{label!r}][{metric!r}]").shape != depths.shape:
+                raise ValueError(f"runs[{label!r}][{metric!r}] needs one value per depth ({depths.size})")
+    baselines = baselines or {}
+    if not isinstance(baselines, dict) or not all(isinstance(b, dict) for b in baselines.values()):
+        raise ValueError("baselines must be a dict {metric: {label: value}}, such as "
+                         "{'training accuracy': {'chance': 0.1}}")
+    log_words = [log_scale] if isinstance(log_scale, str) else list(log_scale or ())
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, len(metrics), figsize=(4.8 * len(metrics), 3.6), squeeze=False)
+    for axis, metric in zip(axes[0], metrics):
+        for label, run in runs.items():
+            axis.plot(depths, _numpy(run[metric], metric).ravel(), marker="o", markersize=4, label=str(label))
+        for number, (label, value) in enumerate(baselines.get(metric, {}).items()):
+            axis.axhline(value, color="gray", linestyle=[":", "-.", "--"][number % 3], label=label)
+        if any(word in metric for word in log_words):
+            axis.set_yscale("log")
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(depths, [f"{d:g}" for d in depths])
+        axis.set_xlabel("depth (layers)")
+        axis.set_title(metric)
+        axis.grid(alpha=0.3, which="both")
+        axis.legend(fontsize=8)
+    return _finish(figure, title, show)
 
 
 def diagram(nodes, arrows, title=None, size=(8, 3), show=True):
