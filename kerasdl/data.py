@@ -1,4 +1,4 @@
-"""Datasets as NumPy arrays that need no network: digits, sine waves, text.
+"""Datasets as NumPy arrays that need no network: digits, sine waves, text, dates.
 
 Also a guarded loader for the Keras datasets that must be downloaded once
 (MNIST, Fashion-MNIST, CIFAR-10). Nothing here imports keras or a framework
@@ -6,6 +6,7 @@ at module level.
 """
 
 import contextlib
+import datetime
 import io
 import math
 import operator
@@ -307,6 +308,96 @@ def next_char_windows(ids, sequence_length, step=1):
     x = spans[:, :-1].astype(np.int32)  # (num_windows, sequence_length)
     y = spans[:, 1:].astype(np.int32)  # (num_windows, sequence_length)
     return x, y
+
+
+# ---------------------------------------------------------------- dates
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+# How a date may be written; each key is what its style makes of 3 May 1979 (a Thursday).
+# Names come from the tuples above, not from strftime, whose names follow the locale.
+# Slashes and dots put the day first; two-digit years are read within the span of years asked for.
+DATE_STYLES = {
+    "3 May 1979": lambda d: f"{d.day} {MONTHS[d.month - 1]} {d.year}",
+    "03/05/79": lambda d: f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d}",
+    "Thursday, May 3 1979": lambda d: f"{WEEKDAYS[d.weekday()]}, {MONTHS[d.month - 1]} {d.day} {d.year}",
+    "May 3, 1979": lambda d: f"{MONTHS[d.month - 1]} {d.day}, {d.year}",
+    "3 may 79": lambda d: f"{d.day} {MONTHS[d.month - 1].lower()} {d.year % 100:02d}",
+    "03.05.1979": lambda d: f"{d.day:02d}.{d.month:02d}.{d.year}",
+    "Thu 3 May 1979": lambda d: f"{WEEKDAYS[d.weekday()][:3]} {d.day} {MONTHS[d.month - 1]} {d.year}",
+    "3 MAY 1979": lambda d: f"{d.day} {MONTHS[d.month - 1].upper()} {d.year}",
+    "May 03 1979": lambda d: f"{MONTHS[d.month - 1]} {d.day:02d} {d.year}",
+    "03-May-1979": lambda d: f"{d.day:02d}-{MONTHS[d.month - 1][:3]}-{d.year}",
+}
+
+
+def date_pairs(num_samples, seed=0, first_year=1950, last_year=2049, styles=None, exclude=()):
+    """Return (human, iso): two lists of `num_samples` strings, such as "3 May 1979" and "1979-05-03".
+
+    Dates are drawn uniformly from 1 January `first_year` to 31 December `last_year`, each
+    written in a random one of `styles` (keys of DATE_STYLES; default all). Dates whose ISO
+    string is in `exclude` are never drawn: pass the training set's to get held-out dates.
+    """
+    num_samples = _positive_int(num_samples, "num_samples")
+    styles = list(DATE_STYLES) if styles is None else list(styles)
+    unknown = [style for style in styles if style not in DATE_STYLES]
+    if unknown or not styles:
+        raise ValueError(f"unknown date style {unknown[0] if unknown else None!r}: choose among "
+                         f"{', '.join(repr(s) for s in DATE_STYLES)}")
+    for year, name in ((first_year, "first_year"), (last_year, "last_year")):
+        if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
+            raise ValueError(f"{name} must be a year between 1 and 9999, got {year!r}")
+    if not 0 <= last_year - first_year < 100:
+        raise ValueError(f"years {first_year}..{last_year} must span 1 to 100 years, so that a "
+                         "two-digit year names one of them")
+    first = datetime.date(first_year, 1, 1).toordinal()
+    last = datetime.date(last_year, 12, 31).toordinal()
+    excluded = {text for text in exclude}
+    available = last - first + 1 - sum(
+        1 for text in excluded if _iso_in_range(text, first_year, last_year))
+    if available < 1:
+        raise DataError(f"every date from {first_year} to {last_year} is excluded; "
+                        "exclude fewer dates or widen the years")
+    rng = np.random.default_rng(seed)
+    human, iso = [], []
+    while len(iso) < num_samples:
+        ordinals = rng.integers(first, last + 1, size=num_samples)
+        choices = rng.integers(len(styles), size=num_samples)
+        for ordinal, choice in zip(ordinals.tolist(), choices.tolist()):
+            day = datetime.date.fromordinal(ordinal)
+            if len(iso) < num_samples and day.isoformat() not in excluded:
+                human.append(DATE_STYLES[styles[choice]](day))
+                iso.append(day.isoformat())
+    return human, iso
+
+
+def date_vocabularies():
+    """Return (human, iso) Vocabulary objects for date_pairs: id 0 of the human one, "_", is padding."""
+    year = [datetime.date(2000, 1, 1) + datetime.timedelta(days) for days in range(366)]
+    written = {char for style in DATE_STYLES.values() for day in year for char in style(day)}
+    return Vocabulary("_" + "".join(sorted(written))), Vocabulary("-0123456789")
+
+
+def _iso_in_range(text, first_year, last_year):
+    """Return True if `text` is an ISO date whose year is in first_year..last_year."""
+    try:
+        return first_year <= datetime.date.fromisoformat(str(text)).year <= last_year
+    except ValueError:
+        return False
+
+
+def encode_padded(texts, vocabulary, length):
+    """Return the ids of each of `texts` followed by zeros (id 0: padding), int32 of shape (len(texts), length)."""
+    length = _positive_int(length, "length")
+    ids = np.zeros((len(texts), length), dtype=np.int32)
+    for row, text in enumerate(texts):
+        if len(text) > length:
+            raise DataError(f"text {row} ({text!r}) has {len(text)} characters, more than "
+                            f"length={length}; pass a larger length")
+        ids[row, : len(text)] = vocabulary.encode(text)
+    return ids
 
 
 # ---------------------------------------------------------------- downloadable datasets
