@@ -1,5 +1,5 @@
-"""The course's figures: training curves, image grids, confusion matrices, heatmaps, lines, metrics
-against depth, diagrams.
+"""The course's figures: training curves, image grids, confusion matrices, heatmaps, attention maps,
+lines, metrics against depth, diagrams.
 
 Every function draws one figure and shows it (`show=True`, the default, returns
 None so a notebook cell displays it once); with `show=False` it returns the
@@ -256,6 +256,74 @@ def heatmap(values, x_labels=None, y_labels=None, title=None, cmap="viridis", co
     if y_title:
         axis.set_ylabel(y_title)
     return _finish(figure, title, show)
+
+
+def _labels_per_map(labels, count, name):
+    """Return one label sequence per map: a string labels every map, else a single map's labels or one per map."""
+    if isinstance(labels, str):
+        return [labels] * count
+    if count == 1:
+        return [list(labels)]
+    if len(labels) != count or not all(isinstance(each, (str, list, tuple, np.ndarray)) for each in labels):
+        raise ValueError(f"{name} has {len(labels)} entries for {count} maps: give one string or list of labels "
+                         "per map, or one string for all")
+    return list(labels)
+
+
+def attention_maps(maps, inputs, outputs, titles=None, columns=2, x_title="input (attended to)",
+                   y_title="output (attending)", title=None, show=True):
+    """Plot attention weights, one panel per example: a row per output (query), a column per input (key).
+
+    `maps`: a 2-D array (outputs, inputs), or a list of them or a 3-D array for several examples.
+    `inputs`, `outputs`: labels of the columns and rows, a list per map (one list for a single map);
+    a string labels each of its characters (a space shows as ␣), and one string may label every
+    map. All panels share one colour scale.
+    """
+    if isinstance(maps, (list, tuple)):
+        arrays = [_numpy(m, f"maps[{i}]") for i, m in enumerate(maps)]
+    else:
+        arrays = _numpy(maps, "maps")
+        arrays = [arrays] if arrays.ndim == 2 else list(arrays)
+    if not arrays or any(a.ndim != 2 for a in arrays):
+        raise ValueError("maps must be a 2-D array (outputs, inputs), a 3-D array or a list of 2-D arrays, "
+                         f"got shapes {[a.shape for a in arrays]}")
+    inputs = _labels_per_map(inputs, len(arrays), "inputs")
+    outputs = _labels_per_map(outputs, len(arrays), "outputs")
+    titles = [None] * len(arrays) if titles is None else list(titles)
+    if len(titles) != len(arrays):
+        raise ValueError(f"got {len(titles)} titles for {len(arrays)} maps: give one title per map")
+    for number, (array, x_labels, y_labels) in enumerate(zip(arrays, inputs, outputs)):
+        if len(x_labels) != array.shape[1] or len(y_labels) != array.shape[0]:
+            raise ValueError(f"map {number} has shape {array.shape} (outputs, inputs) but {len(y_labels)} output "
+                             f"and {len(x_labels)} input labels: cut the map to the labelled part, or label it all")
+    columns = max(1, min(int(columns), len(arrays)))
+    rows = -(-len(arrays) // columns)
+    width = max(a.shape[1] for a in arrays) * 0.27 + 1.2
+    height = max(a.shape[0] for a in arrays) * 0.27 + 1.1
+    plt = _pyplot()
+    figure, axes = plt.subplots(rows, columns, figsize=(min(16, width * columns + 1), height * rows),
+                                squeeze=False, layout="constrained")  # room for the shared colour bar
+    top = max(float(a.max()) for a in arrays) or 1.0
+    for index, axis in enumerate(axes.flat):
+        if index >= len(arrays):
+            axis.axis("off")
+            continue
+        shown = axis.imshow(arrays[index], cmap="Blues", vmin=0.0, vmax=top, aspect="auto")
+        axis.set_xticks(range(arrays[index].shape[1]), [str(c).replace(" ", "␣") for c in inputs[index]],
+                        fontsize=8)
+        axis.set_yticks(range(arrays[index].shape[0]), [str(c).replace(" ", "␣") for c in outputs[index]],
+                        fontsize=8)
+        axis.set_xlabel(x_title, fontsize=8)
+        axis.set_ylabel(y_title, fontsize=8)
+        if titles[index]:
+            axis.set_title(str(titles[index]), fontsize=9)
+    figure.colorbar(shown, ax=axes.ravel().tolist(), label="attention weight", shrink=0.8)
+    if title:
+        figure.suptitle(title)
+    if not show:
+        return figure
+    plt.show()
+    return None
 
 
 def lines(x, series, x_title, y_title, title=None, log_x=False, log_y=False, baselines=None, markers=True,
