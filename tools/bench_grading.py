@@ -1,0 +1,134 @@
+"""Benchmark `kerasdl grade`: a generated class, graded with -j 1 and -j 2, in notebooks per minute.
+
+    .venv/bin/python tools/bench_grading.py                     # 20 learners x 5 exercises, jax, quick
+    .venv/bin/python tools/bench_grading.py --learners 4 --backend torch --jobs 2
+
+The class is generated from solutions/ and exercises/: learner i hands in, for
+exercise j, the kind KINDS[(i + j) % 5] — solved (the solution), unsolved (the
+exercise), partial (the first half of the solution's regions filled in), printed
+(each check cell replaced by prints of its stored verdicts) or monkeypatch (the
+checks replaced in an early cell) — so every kind meets every exercise. Prints
+the wall and CPU time of each run, notebooks per minute, and the time a class
+of 300 learners x 5 exercises x 3 backends would take at that rate. A
+benchmark, not a test: nothing is asserted.
+"""
+
+import argparse
+import copy
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KINDS = ("solved", "unsolved", "partial", "printed", "monkeypatch")
+PATCH = ("import kerasdl.checks as _checks\n"
+         "_checks.check = lambda item, body, hint='': print('\u2714', item)\n"
+         "_checks.verdict = lambda item, passed, hint='': print('\u2714', item)")
+
+
+def _is_check(cell):
+    return cell.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in cell.source
+
+
+def variant(kind, solution, exercise):
+    """Return the notebook a learner of this `kind` hands in for an exercise (nbformat nodes in, a copy out)."""
+    if kind == "solved":
+        return copy.deepcopy(solution)
+    notebook = copy.deepcopy(exercise)
+    if kind == "partial":
+        notebook = copy.deepcopy(solution)
+        stubs = {c.id: c for c in exercise.cells}
+        changed = [i for i, c in enumerate(notebook.cells) if c.id in stubs and stubs[c.id].source != c.source]
+        for i in changed[len(changed) // 2:]:  # the second half of the regions left as stubs
+            notebook.cells[i] = copy.deepcopy(stubs[notebook.cells[i].id])
+    elif kind == "printed":
+        for cell in filter(_is_check, notebook.cells):
+            lines = [line for o in cell.outputs for line in o.get("text", "").splitlines()]
+            cell.source = "# NBVAL_CHECK_OUTPUT\n" + "\n".join(f"print({line!r})" for line in lines)
+    elif kind == "monkeypatch":
+        import nbformat
+
+        first = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
+        notebook.cells.insert(first + 1, nbformat.v4.new_code_cell(PATCH))
+    elif kind != "unsolved":
+        raise ValueError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
+    return notebook
+
+
+def mixed_plan(learners, names):
+    """Return {learner: {exercise file name: kind}} mixing the kinds over learners and exercises."""
+    return {f"learner{i + 1:02d}": {name: KINDS[(i + j) % len(KINDS)] for j, name in enumerate(names)}
+            for i in range(learners)}
+
+
+def make_class(folder, plan, solutions=ROOT / "solutions", exercises=ROOT / "exercises"):
+    """Write folder/<learner>/<exercise>.ipynb for each entry of `plan`; return {path: kind}."""
+    import nbformat
+
+    written = {}
+    for learner, handed_in in plan.items():
+        (Path(folder) / learner).mkdir(parents=True, exist_ok=True)
+        for name, kind in handed_in.items():
+            notebook = variant(kind, nbformat.read(Path(solutions) / name, as_version=4),
+                               nbformat.read(Path(exercises) / name, as_version=4))
+            path = Path(folder) / learner / name
+            nbformat.write(notebook, path)
+            written[path] = kind
+    return written
+
+
+def _grade(folder, backend, profile, jobs, out):
+    """Run `kerasdl grade` on `folder`; return (wall seconds, CPU seconds of its processes, grades)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([str(Path(sys.executable).parent / "kerasdl"), "grade", str(folder), "--backend", backend,
+                           "--profile", profile, "-j", str(jobs), "--solutions", str(ROOT / "solutions"),
+                           "--csv", str(out / f"grades-j{jobs}.csv"), "--force"],
+                          capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode not in (0, 1):
+        sys.exit(f"kerasdl grade failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
+    return wall, cpu, json.loads((out / f"grades-j{jobs}.json").read_text())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--learners", type=int, default=20)
+    parser.add_argument("--backend", default="jax", help="jax, torch, tensorflow or all")
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="the -j values to time (default 1 2)")
+    parser.add_argument("--keep", help="write the class and the gradebooks here (default: a temporary folder)")
+    args = parser.parse_args(argv)
+
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="kerasdl-bench-"))
+    names = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))
+    written = make_class(folder / "class", mixed_plan(args.learners, names))
+    backends = 3 if args.backend == "all" else 1
+    count = len(written) * backends
+    print(f"{len(written)} notebooks ({args.learners} learners x {len(names)} exercises) on {args.backend}, "
+          f"profile {args.profile}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
+    for jobs in args.jobs:
+        wall, cpu, grades = _grade(folder / "class", args.backend, args.profile, jobs, folder)
+        rate = count / (wall / 60)
+        per_kind = {}
+        for g in grades:
+            per_kind.setdefault(written.get(Path(g["notebook"]).resolve(), "?"), []).append(g["seconds"])
+        kinds = ", ".join(f"{k} {sum(v) / len(v):.1f} s" for k, v in sorted(per_kind.items()))
+        print(f"-j {jobs}: {count} notebooks in {wall:.0f} s (CPU {cpu:.0f} s): {rate:.2f} notebooks per minute; "
+              f"mean per notebook: {kinds}; load average {os.getloadavg()[0]:.1f}")
+        print(f"      300 learners x 5 exercises x 3 backends (4500 notebooks) at this rate: {4500 / rate / 60:.1f} hours")
+    if not args.keep:
+        shutil.rmtree(folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
