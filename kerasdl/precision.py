@@ -50,14 +50,22 @@ def _torch_ieee():
     backends = torch.backends
     if hasattr(backends, "fp32_precision"):
         # PyTorch 2.9+: a precision per backend and operator ("none" inherits from the parent).
-        # Mixing these with the older allow_tf32 flags raises, so only these are touched.
+        # The older allow_tf32 flags are kept in step: PyTorch raises when the two disagree.
         settings = [backends, backends.cuda.matmul, backends.cudnn, backends.cudnn.conv, backends.cudnn.rnn]
         before = [setting.fp32_precision for setting in settings]
+        try:  # the old cuDNN flag must agree with the new settings, or reading it raises
+            legacy = backends.cudnn.allow_tf32
+        except RuntimeError:  # the caller already mixed old and new settings: leave the flag alone
+            legacy = None
+        if legacy is not None:
+            backends.cudnn.allow_tf32 = False
         for setting in settings:
             setting.fp32_precision = "ieee"
         try:
             yield
         finally:
+            if legacy is not None:
+                backends.cudnn.allow_tf32 = legacy  # (resets conv and rnn, restored next)
             for setting, value in zip(settings, before):
                 setting.fp32_precision = value
         return

@@ -84,3 +84,30 @@ def test_tf32_active_is_false_without_a_gpu():
     if runtime.accelerator() is not None:
         pytest.skip("this machine has a GPU")
     assert precision.tf32_active() is False
+
+
+def test_nested_blocks_restore_the_outer_setting_at_each_level():
+    before = tf32_switches()
+    with precision.exact_matmul():
+        inside = tf32_switches()
+        with precision.exact_matmul():
+            assert full_precision_inside()
+        assert tf32_switches() == inside and full_precision_inside()
+    assert tf32_switches() == before
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's per-operator precision settings")
+def test_torch_per_operator_settings_come_back_exactly():
+    import torch
+
+    backends = torch.backends
+    if not hasattr(backends, "fp32_precision"):
+        pytest.skip("PyTorch before 2.9 has only the allow_tf32 flags")
+    settings = [backends, backends.cuda.matmul, backends.cudnn, backends.cudnn.conv, backends.cudnn.rnn]
+    before = [setting.fp32_precision for setting in settings]  # e.g. none, none, none, tf32, tf32
+    assert precision._torch_tf32()  # cuDNN's convolutions and RNNs default to TF32
+    with precision.exact_matmul():
+        assert {setting.fp32_precision for setting in settings} == {"ieee"}
+        assert not precision._torch_tf32()
+    assert [setting.fp32_precision for setting in settings] == before
+    assert precision._torch_tf32()
