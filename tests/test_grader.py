@@ -41,7 +41,8 @@ def stream(text):
 
 def solution():
     """Three parts, each followed by its check cell: two scored, one a written answer."""
-    data, metadata = checks.answer_bundle("why multiply", "it adds a number to itself", "multiplying is repeated adding")
+    data, metadata = checks.answer_bundle("why multiply", "it adds a number to itself",
+                                          "multiplying is repeated adding")
     return new_notebook(cells=[
         new_markdown_cell("# Arithmetic"),
         new_code_cell("from kerasdl import checks"),
@@ -428,3 +429,19 @@ def test_the_gradebook_keeps_each_learners_best_notebook():
     text = gradebook.gradebook([grade("ann", "a", 1), grade("ann", "a", 2), grade("bob", "a", 3, ["x"])],
                                exercises_)
     assert text.splitlines() == ["learner,a score,a total,tampered,not graded", "ann,2,3,,", "bob,3,3,a (jax),"]
+
+
+def test_a_kit_changed_while_grading_is_an_error_not_tampering():
+    reference = {"modules": {"kerasdl.checks": "1"}, "environment": {}, "kit": "a"}
+    later = {"modules": {"kerasdl.checks": "2"}, "environment": {}, "kit": "b", "changed": ["kerasdl.checks.check"]}
+    assert guard.differences(reference, later) == [guard.KIT_CHANGED]
+    notebook = solution()
+    exercise = exercise_of(notebook)
+    prepared, _ = grader.prepare(notebook, exercise, "n1")
+    first = next(i for i, c in enumerate(prepared.cells) if c.metadata.get(grader.ROLE, {}).get("check") == 1)
+    tag = "\u27e6n1\u27e7 "
+    records = _records((0, f"{tag}guard {json.dumps(reference)}\n", None),
+                       (first, f"{tag}before {json.dumps(later)}\n{tag}✔ add returns the sum\n", None))
+    items, tampered, notes = grader.score(prepared, {"records": records}, exercise, "n1")
+    assert tampered == [] and notes[0] == f"check 1: {guard.KIT_CHANGED}"
+    assert (items[0].status, items[0].detail) == ("error", guard.KIT_CHANGED)

@@ -128,6 +128,8 @@ def attacks(exercise, kit):
             "builtins.print = print"))
         code(notebook, "def add").source = "def add(a, b):\n    return a - b"
     attack("print patch", print_patch)
+    attack("numpy patch", lambda nb: nb.cells.insert(2, new_code_cell(
+        "import numpy\nnumpy.allclose = lambda *args, **kwargs: True")))
     return found
 
 
@@ -150,7 +152,8 @@ def batch(tmp_path_factory):
         code, text, err = run_cli("grade", kit / "submissions", "--solutions", kit / "solutions", "--timeout", 10,
                                   "-j", 2, "--json", kit / "grades.json", "--out", kit / "executed")
     assert err == "", err
-    grades = {Path(g["notebook"]).parent.name.replace("_", " "): g for g in json.loads((kit / "grades.json").read_text())}
+    grades = {Path(g["notebook"]).parent.name.replace("_", " "): g
+              for g in json.loads((kit / "grades.json").read_text())}
     again = run_cli("grade", kit / "submissions" / "honest", "--solutions", kit / "solutions", "--timeout", 10)
     return {"kit": kit, "text": text, "grades": grades, "pids": watcher.pids, "again": again,
             "digests": digests, "after": {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in protected}}
@@ -159,8 +162,8 @@ def batch(tmp_path_factory):
 def printed(batch, name, cell):
     """Return what code cell `cell` of the executed copy of attack `name` printed."""
     path = next((batch["kit"] / "executed" / "jax" / name.replace(" ", "_")).glob("*.ipynb"))
-    cells = [c for c in nbformat.read(path, as_version=4).cells if c.metadata.get("kerasdl_grade", {}).get("cell") == cell
-             and "check" not in c.metadata["kerasdl_grade"]]
+    cells = [c for c in nbformat.read(path, as_version=4).cells
+             if c.metadata.get("kerasdl_grade", {}).get("cell") == cell and "check" not in c.metadata["kerasdl_grade"]]
     return "".join(o.get("text", "") for o in cells[0].outputs)
 
 
@@ -183,6 +186,7 @@ def test_an_honest_solved_notebook_still_gets_full_marks(batch):
     ("deleted", "check 2 was deleted: the instructor's check was put back"),
     ("bonus", "code cell 8 is an extra check cell (# NBVAL_CHECK_OUTPUT): its output was ignored"),
     ("print patch", "check 1: before it ran, changed builtins.print"),
+    ("numpy patch", "check 1: before it ran, changed numpy.allclose"),
 ])
 def test_a_tampering_attack_scores_nothing_and_is_reported(batch, name, reported):
     assert score(batch, name) == (0, 3, False)

@@ -134,7 +134,8 @@ def test_a_notebook_sees_only_its_folder_and_the_kit_and_reaches_no_network(tmp_
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     monkeypatch.setenv("KERASDL_TEST_SECRET", "the grader's environment")
-    names = {"SOLUTION": str(tmp_path / "solutions" / "x.ipynb"), "SIBLING": str(tmp_path / "submissions" / "bob" / "x.ipynb"),
+    names = {"SOLUTION": str(tmp_path / "solutions" / "x.ipynb"),
+             "SIBLING": str(tmp_path / "submissions" / "bob" / "x.ipynb"),
              "KIT_SOLUTIONS": str(ROOT / "solutions"), "CHECKS_SOURCE": kerasdl.checks.__file__,
              "VENV_FILE": str(Path(sys.prefix) / "pyvenv.cfg"), "OUTSIDE": str(tmp_path / "outside.txt"),
              "PORT": listener.getsockname()[1]}
@@ -153,7 +154,8 @@ def test_a_notebook_sees_only_its_folder_and_the_kit_and_reaches_no_network(tmp_
     assert seen["host port"] != 0 and seen["internet"] != 0  # refused / unreachable: a network of its own
     assert not any("pytest" in line or str(tmp_path) in line for line in seen["cmdlines"]), seen["cmdlines"]
     assert len(seen["cmdlines"]) <= 4  # bwrap's init, the worker, the kernel (and the shell it may start)
-    assert not (tmp_path / "outside.txt").exists() and not Path(kerasdl.checks.__file__).with_name("planted.py").exists()
+    assert not (tmp_path / "outside.txt").exists()
+    assert not Path(kerasdl.checks.__file__).with_name("planted.py").exists()
     assert before == {path: Path(path).stat().st_mtime for path in before}
 
 

@@ -124,7 +124,8 @@ def main(argv=None):
         kinds = ", ".join(f"{k} {sum(v) / len(v):.1f} s" for k, v in sorted(per_kind.items()))
         print(f"-j {jobs}: {count} notebooks in {wall:.0f} s (CPU {cpu:.0f} s): {rate:.2f} notebooks per minute; "
               f"mean per notebook: {kinds}; load average {os.getloadavg()[0]:.1f}")
-        print(f"      300 learners x 5 exercises x 3 backends (4500 notebooks) at this rate: {4500 / rate / 60:.1f} hours")
+        print(f"      300 learners x 5 exercises x 3 backends (4500 notebooks) at this rate: "
+              f"{4500 / rate / 60:.1f} hours")
     if not args.keep:
         shutil.rmtree(folder)
     return 0

@@ -89,7 +89,8 @@ def gradebook(grades, exercises):
     best = {}
     for g in grades:
         key = (g.learner, g.exercise, g.backend)
-        if g.exercise and (key not in best or (g.score, -len(g.tampered)) > (best[key].score, -len(best[key].tampered))):
+        rank = (g.score, -len(g.tampered))
+        if g.exercise and (key not in best or rank > (best[key].score, -len(best[key].tampered))):
             best[key] = g
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

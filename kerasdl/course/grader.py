@@ -30,7 +30,6 @@ Learners are named by the folder holding their notebooks:
 import copy
 import dataclasses
 import difflib
-import json
 import os
 import time
 from pathlib import Path
@@ -303,12 +302,15 @@ def score(prepared, result, exercise, run_nonce):
         lines = "\n".join(rest for kind, rest in found if kind == "line")
         verdicts, hints = _merge(checks.parse(lines)), checks.hints(lines)
         texts = answer_key.answers(run.outputs.get(index))
-        if problems:
+        kit_changed = any(guard.KIT_CHANGED in problem for problem in problems)
+        if kit_changed:
+            notes.append(f"check {check.number}: {guard.KIT_CHANGED}")
+        elif problems:
             tampered.append(f"check {check.number}: " + "; ".join(problems))
         for name in check.items:
             item = Item(name, check.number, scored=name not in check.written)
-            if failure:
-                item.detail = failure
+            if failure or kit_changed:
+                item.detail = failure or guard.KIT_CHANGED
             elif problems:
                 item.status, item.detail = TAMPERED, "; ".join(problems)
             elif name in verdicts:
@@ -450,9 +452,12 @@ def _finish(job, result):
     if job.output is not None:
         import nbformat
 
-        job.output.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(executed_notebook(job.prepared, result), job.output)
-        grade_.output = str(job.output)
+        try:
+            job.output.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(executed_notebook(job.prepared, result), job.output)
+            grade_.output = str(job.output)
+        except (OSError, ValueError) as error:  # the grade stands without its executed copy
+            grade_.notes.append(f"the executed copy could not be written to {job.output}: {error}".splitlines()[0])
     return grade_
 
 
@@ -595,7 +600,8 @@ def add_parser(commands):
                    help="run the notebooks on a Dask cluster instead, e.g. tcp://host:8786 "
                         "(workers started with `dask worker ADDRESS` where the kit is installed)")
     p.add_argument("--memory", metavar="SIZE",
-                   help=f"memory limit of each notebook's processes, e.g. 4G (default {sandbox.DEFAULT_MEMORY // 2**30}G)")
+                   help="memory limit of each notebook's processes together, e.g. 4G "
+                        f"(default {sandbox.DEFAULT_MEMORY // 2**30}G)")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run without bubblewrap, with your own rights (only for notebooks you trust)")
     p.add_argument("--out", help="keep the executed notebooks in this folder (default: none kept)")

@@ -119,6 +119,16 @@ def _kerasdl_grade(step, nonce, check=0, aliases=None):
             modules[module_name] = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:16]
         return modules, details
 
+    def kit(paths):  # the kit's files as they are on disk now (a learner cannot change them: read-only)
+        stamps = []
+        for path in paths:
+            try:
+                found = os.stat(path)
+                stamps.append((path, found.st_mtime_ns, found.st_size))
+            except OSError:
+                stamps.append((path, None, None))
+        return hashlib.sha256(repr(stamps).encode()).hexdigest()[:16]
+
     def say(kind_of_line, data):
         stream = holder.stdout if holder is not None else sys.stdout
         stream.write(f"{tag}{kind_of_line} {json.dumps(data, sort_keys=True)}\n")
@@ -141,8 +151,9 @@ def _kerasdl_grade(step, nonce, check=0, aliases=None):
         holder.scope, holder.stdout = scope, sys.stdout
         holder.modules, holder.details = snapshot(scope)
         holder.environment = environment()
+        holder.paths = sorted(getattr(sys.modules[m], "__file__", None) or "" for m in loaded)
         sys.modules[holder.__name__] = holder
-        say("guard", {"modules": holder.modules, "environment": holder.environment})
+        say("guard", {"modules": holder.modules, "environment": holder.environment, "kit": kit(holder.paths)})
         return
 
     if holder is None:
@@ -154,7 +165,8 @@ def _kerasdl_grade(step, nonce, check=0, aliases=None):
     modules, details = snapshot(holder.scope)
     changed = sorted(f"{m}.{n}" for m, values in details.items() for n, d in values.items()
                      if holder.details.get(m, {}).get(n) != d)
-    say(step, {"check": check, "modules": modules, "environment": environment(), "changed": changed[:20]})
+    say(step, {"check": check, "modules": modules, "environment": environment(), "changed": changed[:20],
+               "kit": kit(holder.paths)})
     if step == "after":
         return
 
@@ -269,10 +281,19 @@ _WHAT = {"stdout": "sys.stdout was replaced", "transformers": "IPython's input o
          "profile": "a profile function was set (sys.setprofile)"}
 
 
+KIT_CHANGED = "the kit's files changed on disk while the notebook ran: grade it again"
+
+
 def differences(reference, snapshot):
-    """Return what differs between the guard's `reference` snapshot and a later one, in words ([] if nothing)."""
+    """Return what differs between the guard's `reference` snapshot and a later one, in words ([] if nothing).
+
+    When the kit's own files changed meanwhile (an update while grading), that is the one difference:
+    the digests of the freshly loaded checks no longer tell anything about the learner.
+    """
     if "error" in snapshot:
         return [snapshot["error"]]
+    if reference.get("kit") != snapshot.get("kit"):
+        return [KIT_CHANGED]
     found = []
     changed = [m for m, d in reference.get("modules", {}).items()
                if m in snapshot.get("modules", {}) and snapshot["modules"][m] != d]
