@@ -288,30 +288,53 @@ def test_no_sandbox_grades_with_a_warning(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ the key, the copy, the score (no kernel)
 
 
-def test_the_key_comes_from_the_solutions_and_bad_solutions_are_one_line(tmp_path):
+def test_the_key_comes_from_the_solutions_and_a_bad_solution_blocks_only_its_own(tmp_path):
     make_kit(tmp_path)
-    key = answer_key.load(tmp_path / "solutions")["arith"]
+    exercises_, problems = answer_key.load(tmp_path / "solutions")
+    key = exercises_["arith"]
+    assert problems == [] and key.problem is None
     assert [c.items for c in key.checks] == [["add returns the sum", "add works on negatives"], ["mul multiplies"],
                                              ["why multiply"]]
     assert key.checks[2].written == ["why multiply"] and key.total == 3
     assert key.checks[2].model_answers == {"why multiply": "multiplying is repeated adding"}
     assert key.checks[0].aliases == {"checks": ("kerasdl", "checks")}
 
-    def broken(change, words):
+    def broken(change, words, name="other"):
         notebook = solution()
+        notebook.metadata["kerasdl"]["exercise"] = name
         change(notebook)
         folder = tmp_path / words[:8].replace(" ", "_")
         folder.mkdir()
-        nbformat.write(notebook, folder / "arith.ipynb")
-        nbformat.write(solution(), folder / "copy.ipynb")
-        with pytest.raises(KerasdlError, match=words) as caught:
-            answer_key.load(folder)
-        assert "\n" not in str(caught.value)
+        nbformat.write(solution(), folder / "arith.ipynb")
+        nbformat.write(notebook, folder / "other.ipynb")
+        found, problems = answer_key.load(folder)
+        assert len(problems) == 1 and words in problems[0] and "\n" not in problems[0], problems
+        assert found["arith"].problem is None or name == "arith"
+        return found
 
     broken(lambda nb: nb.metadata.pop("kerasdl"), "has no exercise id")
-    broken(lambda nb: None, "have the same exercise id 'arith'")
-    broken(lambda nb: nb.cells[3].outputs.clear(), "has no verdicts")
-    broken(lambda nb: setattr(nb.cells[5].outputs[0], "text", "✘ mul multiplies\n"), "fails its own check")
+    assert broken(lambda nb: None, "have the same exercise id 'arith'", name="arith")["arith"].problem
+    assert broken(lambda nb: nb.cells[3].outputs.clear(), "has no verdicts")["other"].problem
+    assert broken(lambda nb: setattr(nb.cells[5].outputs[0], "text", "✘ mul multiplies\n"),
+                  "fails its own check")["other"].problem
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(KerasdlError, match="no solution notebooks"):
+        answer_key.load(tmp_path / "empty")
+
+
+def test_a_submission_of_an_exercise_whose_solution_is_broken_is_listed_not_graded(tmp_path):
+    make_kit(tmp_path)
+    notebook = solution()
+    notebook.metadata["kerasdl"]["exercise"] = "other"
+    notebook.cells[3].outputs.clear()
+    nbformat.write(notebook, tmp_path / "solutions" / "other.ipynb")
+    nbformat.write(notebook, tmp_path / "mine.ipynb")
+    lines = []
+    grades = grader.grade_all([tmp_path / "mine.ipynb"], ["jax"], solutions=tmp_path / "solutions",
+                              no_sandbox=True, echo=lines.append)
+    assert grades[0].reason.startswith("not graded: ") and "has no verdicts" in grades[0].reason
+    assert grades[0].items == [] and not grades[0].full_marks
+    assert lines[0].endswith("its submissions are not graded") and "other.ipynb, code cell 3" in lines[0]
 
 
 def test_align_finds_checks_by_source_then_id_then_position():

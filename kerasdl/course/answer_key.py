@@ -41,6 +41,7 @@ class Exercise:
     id: str
     path: Path
     checks: list
+    problem: str | None = None  # why this solution cannot serve as a key
 
     @property
     def total(self):
@@ -104,26 +105,42 @@ def _exercise(path, notebook):
 
 
 def load(folder):
-    """Return {exercise id: Exercise} for the solution notebooks in `folder`; raise a one-line error on a bad one."""
+    """Return ({exercise id: Exercise}, [problems]) for the solution notebooks in `folder`.
+
+    A solution that cannot serve as a key (unreadable, without an id, without verdicts in a
+    check cell, failing its own check, sharing its id) is a one-line problem: its id, when it
+    has one, maps to an Exercise whose `problem` says why, so only its own submissions go
+    ungraded. Raises KerasdlError when there is no solutions folder or no notebook in it.
+    """
     import nbformat
 
     folder = Path(folder)
     if not folder.is_dir():
         raise KerasdlError(f"no solutions folder {folder}: grading needs the instructor's solutions "
                            "(pass --solutions FOLDER)")
-    exercises = {}
-    for path in sorted(folder.glob("*.ipynb")):
+    paths = sorted(folder.glob("*.ipynb"))
+    if not paths:
+        raise KerasdlError(f"no solution notebooks (*.ipynb) in {folder}")
+    exercises, problems = {}, []
+    for path in paths:
         try:
             notebook = nbformat.read(path, as_version=4)
         except Exception as error:
-            raise KerasdlError(f"{path} is not a readable notebook: {error}".splitlines()[0]) from None
+            problems.append(f"{path} is not a readable notebook: {error}".splitlines()[0])
+            continue
         key = exercise_id(notebook)
         if key is None:
-            raise KerasdlError(f'{path} has no exercise id: add "{METADATA}": {{"exercise": "<id>"}} '
-                               "to its notebook metadata")
+            problems.append(f'{path} has no exercise id: add "{METADATA}": {{"exercise": "<id>"}} '
+                            "to its notebook metadata")
+            continue
         if key in exercises:
-            raise KerasdlError(f"{path} and {exercises[key].path} have the same exercise id {key!r}")
-        exercises[key] = Exercise(key, path, _exercise(path, notebook))
-    if not exercises:
-        raise KerasdlError(f"no solution notebooks (*.ipynb) in {folder}")
-    return exercises
+            problem = f"{path} and {exercises[key].path} have the same exercise id {key!r}"
+            exercises[key].problem = problem
+            problems.append(problem)
+            continue
+        try:
+            exercises[key] = Exercise(key, path, _exercise(path, notebook))
+        except KerasdlError as error:
+            exercises[key] = Exercise(key, path, [], problem=str(error))
+            problems.append(str(error))
+    return exercises, problems

@@ -430,6 +430,9 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
                 grade_.reason = ("not graded: no exercise id in its notebook metadata" if key is None else
                                  f"not graded: exercise id {key!r} is not one of the solutions'")
                 continue
+            if exercises[key].problem:
+                grade_.reason = f"not graded: {exercises[key].problem}"
+                continue
             job.exercise, grade_.exercise = exercises[key], key
             job.nonce = guard.nonce()
             job.prepared, grade_.tampered = prepare(submission, job.exercise, job.nonce)
@@ -507,7 +510,9 @@ def grade_all(paths, backends=(DEFAULT,), profile="quick", timeout=DEFAULT_TIMEO
     if not (isinstance(jobs, int) and jobs >= 1):
         raise KerasdlError(f"-j must be a whole number of at least 1, got {jobs!r}")
     backends = [normalize(name) for name in backends]
-    exercises = answer_key.load(solutions)
+    exercises, problems = answer_key.load(solutions)
+    for problem in problems:
+        echo(f"{problem}: its submissions are not graded")
     options = {"no_sandbox": bool(no_sandbox), "memory": memory or sandbox.DEFAULT_MEMORY,
                "threads": None if scheduler else max(1, (os.cpu_count() or 1) // jobs)}
     planned = _plan(paths, backends, profile, timeout, exercises, out, force, options)
@@ -572,7 +577,7 @@ def _command(args):
     print()
     print(book.table(grades))
     if args.csv:
-        _write(args.csv, book.gradebook(grades, answer_key.load(args.solutions)))
+        _write(args.csv, book.gradebook(grades, answer_key.load(args.solutions)[0]))
     if details:
         _write(details, book.grades_json(grades))
     full = sum(g.full_marks for g in grades)
