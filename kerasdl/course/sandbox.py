@@ -255,8 +255,8 @@ def _watch(process, job, start):
             _kill(process)
             break
         time.sleep(POLL_SECONDS)
-    else:
-        _kill(process)  # the worker is done: nothing it started may stay behind
+    # Done by itself: bwrap's process namespace died with its first process, and the worker
+    # killed what the kernel left (without a sandbox, a double-forked process can escape).
     return reason, peak
 
 
@@ -305,6 +305,19 @@ def _private_output():
     return channel
 
 
+def _shortened(outputs, keep=2**20):
+    """Return `outputs` without images and other data, each text cut to its first `keep` characters."""
+    short = []
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            text = output.get("text", "")
+            cut = text if len(text) <= keep else text[:keep] + "\n[... output cut short by kerasdl grade]\n"
+            short.append(dict(output, text=cut))
+        elif output.get("output_type") == "error":
+            short.append(dict(output, traceback=output.get("traceback", [])[-5:]))
+    return short
+
+
 def _stop_reason(error, timeout):
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -322,7 +335,11 @@ def worker():
     channel = _private_output()
 
     def emit(record):
-        channel.write(json.dumps(record, ensure_ascii=False) + "\n")
+        line = json.dumps(record, ensure_ascii=False)
+        if len(line) > MAX_RECORD // 2:  # a cell printed too much: keep its text, cut short
+            record = dict(record, outputs=_shortened(record.get("outputs", [])))
+            line = json.dumps(record, ensure_ascii=False)
+        channel.write(line + "\n")
 
     import nbformat
     from nbclient import NotebookClient
