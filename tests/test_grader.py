@@ -468,3 +468,13 @@ def test_a_kit_changed_while_grading_is_an_error_not_tampering():
     items, tampered, notes = grader.score(prepared, {"records": records}, exercise, "n1")
     assert tampered == [] and notes[0] == f"check 1: {guard.KIT_CHANGED}"
     assert (items[0].status, items[0].detail) == ("error", guard.KIT_CHANGED)
+
+
+def test_a_cell_that_printed_too_much_comes_back_cut_short():
+    outputs = [{"output_type": "stream", "name": "stdout", "text": "x" * (3 * 2**20)},
+               {"output_type": "display_data", "data": {"image/png": "a" * 100}, "metadata": {}},
+               {"output_type": "error", "ename": "E", "evalue": "", "traceback": list("abcdefgh")}]
+    short = sandbox._shortened(outputs)
+    assert [o["output_type"] for o in short] == ["stream", "error"]
+    assert len(short[0]["text"]) < 2**20 + 100 and short[0]["text"].endswith("cut short by kerasdl grade]\n")
+    assert short[1]["traceback"] == list("defgh")
