@@ -53,7 +53,7 @@ MID_TEMPERATURE, MID_DRAWS, MID_TOLERANCE = 0.5, 1500, 0.06
 MID_PROBABILITIES = (0.45, 0.30, 0.15)
 LARGE_SHIFT = 100.0  # added to every probe logit: softmax ignores it, exp(logit / 0.1) overflows without care
 RNG_DRAWS = 60  # draws compared between generators seeded alike and differently
-GENERATE_LENGTH = 40
+GENERATE_LENGTH = 20  # characters per generate_text call of the check; it makes five calls
 SURE_GAP, FAINT_GAP = 30.0, 2.0  # the successor model's logit for the next character, the others at 0
 FAINT_TEMPERATURE = 0.05  # at which the faint model is as sure as the sure one
 
@@ -532,7 +532,9 @@ def check_generated_text(generate_text, prompt, chars):
                 gap, temperature, seed = {"sure": (SURE_GAP, 1.0, 0), "faint": (FAINT_GAP, FAINT_TEMPERATURE, 0),
                                           "seed 0": (FAINT_GAP, 1.0, 0), "seed 0 again": (FAINT_GAP, 1.0, 0),
                                           "seed 1": (FAINT_GAP, 1.0, 1)}[name]
-                model = models.setdefault(gap, successor_model(len(vocabulary), gap))
+                if gap not in models:
+                    models[gap] = successor_model(len(vocabulary), gap)
+                model = models[gap]
                 runs[name] = _generate(generate_text, model, prompt, temperature, seed)
             except NotImplementedError:
                 raise
