@@ -36,7 +36,11 @@ What a check accepts — one rule for every exercise, applied by the `expect_*` 
 - never: a bool as a number, a str as an array or a number.
 `expect_array`, `expect_number`, `expect_whole`, `expect_shape` and `expect_tuple`
 return the value in one form (a NumPy array, a float, an int, a tuple of ints, a tuple)
-or raise a CheckError that says what was expected and what came.
+or raise a CheckError that says what was expected and what came (`article(name)` words
+a type as it is read: "an ndarray", "an LSTM").
+
+Hints say what is wrong and where to look, never the expression to type, and name the
+part that failed (which gradient, which gate, which case), not a part that did not.
 
 Written answers are not graded by the checks: `record_answer(item, answer, model_answer)`
 prints `✎ item — recorded for your instructor` (neither ✔ nor ✘; `parse` reads its
