@@ -222,7 +222,7 @@ def test_conv_parameters_rejects_a_forgotten_bias_and_other_miscounts(wrong, hin
     ("A", 2, ((13, 13, 64), 18_496), "that is the size with padding='same'"),
     ("A", 3, ((6, 6, 32), 0), "pooling keeps the input's channels"),
     ("A", 4, ((6, 6, 64), 0), "Flatten gives one axis per image"),
-    ("A", 4, ((2305,), 0), "Flatten multiplies"),
+    ("A", 4, ((2305,), 0), "Flatten puts every number of its input on one axis"),
     ("B", 1, ((28, 28, 16), 1_216), "that is the size with padding='valid'"),
     ("B", 4, ((7, 7, 32), 4_640), "that is the size with padding='valid'"),
     ("B", 6, ((8, 8), 0), "one axis per image"),

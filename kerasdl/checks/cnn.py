@@ -256,7 +256,7 @@ def _shape_mistake(kind, arguments, input_shape, given, expected):
             return f"{kind} gives one axis per image (batch axis left out)"
         return "a convolution or pooling layer keeps three axes: (height, width, channels)"
     if kind == "Flatten":
-        return "Flatten multiplies height × width × channels"
+        return "Flatten puts every number of its input on one axis: count them all"
     if kind == "GlobalAveragePooling2D":
         return "global pooling keeps one number per channel"
     if given[-1] != expected[-1]:
