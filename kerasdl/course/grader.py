@@ -77,7 +77,8 @@ class Grade:
     tampered: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
     output: str = ""
-    peak_memory: int = 0
+    peak_memory: int = 0  # bytes, resident, of the notebook's processes together
+    cpu_seconds: float = 0.0
     sandboxed: bool = True
 
     @property
@@ -448,6 +449,7 @@ def _finish(job, result):
     grade_ = job.grade
     grade_.seconds = result.get("seconds", 0.0)
     grade_.peak_memory = result.get("peak_memory", 0)
+    grade_.cpu_seconds = result.get("cpu_seconds", 0.0)
     items, tampered, notes = score(job.prepared, result, job.exercise, job.nonce)
     grade_.items, grade_.notes = items, grade_.notes + notes
     grade_.tampered += tampered

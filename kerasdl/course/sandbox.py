@@ -155,12 +155,14 @@ def _descendants(root):
     return found
 
 
-def _resident(pids):
-    """Return the resident memory, in bytes, of the processes `pids` together."""
-    total, page = 0, os.sysconf("SC_PAGE_SIZE")
+def _usage(pids, cpu):
+    """Return the resident bytes of the processes `pids` together; record their CPU seconds in `cpu`."""
+    total, page, tick = 0, os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_CLK_TCK")
     for pid in pids:
         try:
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu[pid] = max(cpu.get(pid, 0.0), (int(fields[11]) + int(fields[12])) / tick)  # utime + stime
         except (OSError, IndexError, ValueError):
             pass
     return total
@@ -189,7 +191,7 @@ def _gib(size):
 def run(job):
     """Execute the prepared notebook of `job` (a dict, see grader) and return what it printed, cell by cell.
 
-    Returns {"records": [...], "reason": str or None, "seconds", "peak_memory", "stderr"}; a reason
+    Returns {"records": [...], "reason": str or None, "seconds", "peak_memory", "cpu_seconds", "stderr"}; a reason
     set by this function (memory, wall clock, a worker that died) takes precedence over the worker's.
     """
     start = time.perf_counter()
@@ -225,7 +227,7 @@ def run(job):
             process.stdin.close()
         except BrokenPipeError:
             pass
-        reason, peak = _watch(process, job, start)
+        reason, peak, cpu = _watch(process, job, start)
         for reader in readers:
             reader.join(timeout=10)
     seconds = time.perf_counter() - start
@@ -235,16 +237,21 @@ def run(job):
         reason = f"the grading process stopped unexpectedly (exit code {process.returncode})" + (
             f": {words}" if words else "")
     return {"records": records, "reason": reason, "seconds": round(seconds, 2), "peak_memory": peak,
+            "cpu_seconds": round(cpu, 2),
             "stderr": _last_words(bytes(stderr)), "sandboxed": sandboxed}
 
 
 def _watch(process, job, start):
-    """Wait for `process`, killing it past the memory or wall-clock limit; return (reason or None, peak bytes)."""
+    """Wait for `process`, killing it past the memory or wall-clock limit.
+
+    Returns (reason or None, peak resident bytes, CPU seconds): both sampled every POLL_SECONDS,
+    so the CPU time misses at most the last half second of each process.
+    """
     memory = job.get("memory") or DEFAULT_MEMORY
     wall = job.get("wall") or STARTUP_SECONDS
-    peak, reason = 0, None
+    peak, reason, cpu = 0, None, {}
     while process.poll() is None:
-        resident = _resident([process.pid, *_descendants(process.pid)])
+        resident = _usage([process.pid, *_descendants(process.pid)], cpu)
         peak = max(peak, resident)
         if resident > memory:
             reason = (f"MemoryError: the notebook's processes used more than {_gib(memory)} "
@@ -257,7 +264,7 @@ def _watch(process, job, start):
         time.sleep(POLL_SECONDS)
     # Done by itself: bwrap's process namespace died with its first process, and the worker
     # killed what the kernel left (without a sandbox, a double-forked process can escape).
-    return reason, peak
+    return reason, peak, sum(cpu.values())
 
 
 def _read_records(stream, records):
