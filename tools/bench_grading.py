@@ -102,11 +102,14 @@ def main(argv=None):
     parser.add_argument("--backend", default="jax", help="jax, torch, tensorflow or all")
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="the -j values to time (default 1 2)")
+    parser.add_argument("--exercises", nargs="+", metavar="NAME",
+                        help="exercise file names (default: every solution that has an exercise)")
     parser.add_argument("--keep", help="write the class and the gradebooks here (default: a temporary folder)")
     args = parser.parse_args(argv)
 
     folder = Path(args.keep or tempfile.mkdtemp(prefix="kerasdl-bench-"))
-    names = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))
+    names = args.exercises or sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb")
+                                     if (ROOT / "exercises" / p.name).is_file())
     written = make_class(folder / "class", mixed_plan(args.learners, names))
     backends = 3 if args.backend == "all" else 1
     count = len(written) * backends
