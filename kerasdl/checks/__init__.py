@@ -3,6 +3,7 @@
 cnn       01 CNN arithmetic          char_rnn  03 char-RNN text generation
 bptt      02 BPTT by hand            sine      04 sine-wave LSTM
 concepts  05 RNN concepts              attention 08 attention and a date reader
+residual  07 residual blocks
 
 The core prints verdict lines, `✔ item` or `✘ item — hint`, and reads them back.
 
