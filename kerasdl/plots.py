@@ -258,6 +258,11 @@ def heatmap(values, x_labels=None, y_labels=None, title=None, cmap="viridis", co
     return _finish(figure, title, show)
 
 
+def _visible(label):
+    """Return a tick label as text, a lone space as ␣ so that it can be seen."""
+    return "␣" if str(label) == " " else str(label)
+
+
 def _labels_per_map(labels, count, name):
     """Return one label sequence per map: a string labels every map, else a single map's labels or one per map."""
     if isinstance(labels, str):
@@ -309,10 +314,8 @@ def attention_maps(maps, inputs, outputs, titles=None, columns=2, x_title="input
             axis.axis("off")
             continue
         shown = axis.imshow(arrays[index], cmap="Blues", vmin=0.0, vmax=top, aspect="auto")
-        axis.set_xticks(range(arrays[index].shape[1]), [str(c).replace(" ", "␣") for c in inputs[index]],
-                        fontsize=8)
-        axis.set_yticks(range(arrays[index].shape[0]), [str(c).replace(" ", "␣") for c in outputs[index]],
-                        fontsize=8)
+        axis.set_xticks(range(arrays[index].shape[1]), [_visible(c) for c in inputs[index]], fontsize=8)
+        axis.set_yticks(range(arrays[index].shape[0]), [_visible(c) for c in outputs[index]], fontsize=8)
         axis.set_xlabel(x_title, fontsize=8)
         axis.set_ylabel(y_title, fontsize=8)
         if titles[index]:

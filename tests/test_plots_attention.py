@@ -65,11 +65,12 @@ def test_a_3d_array_and_word_labels_work_too():
     assert tick_texts(second.get_yticklabels()) == ["q1", "q2", "q3"]
 
 
-def test_a_single_map_takes_a_list_of_word_labels():
-    figure = plots.attention_maps(weights(2, 3), inputs=["the", "cat", "sat"], outputs=["q1", "q2"], show=False)
+def test_a_single_map_takes_a_list_of_word_labels_whose_spaces_stay():
+    figure = plots.attention_maps(weights(2, 3), inputs=["the", "cat", " "], outputs=["head 1", "head 2"],
+                                  show=False)
     (axis,) = panels(figure)
-    assert tick_texts(axis.get_xticklabels()) == ["the", "cat", "sat"]
-    assert tick_texts(axis.get_yticklabels()) == ["q1", "q2"]
+    assert tick_texts(axis.get_xticklabels()) == ["the", "cat", "␣"]
+    assert tick_texts(axis.get_yticklabels()) == ["head 1", "head 2"]
 
 
 def test_draws_without_warnings():
