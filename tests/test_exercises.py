@@ -244,3 +244,21 @@ def test_a_read_only_exercises_folder_is_a_one_line_error(kit):
     assert done.stderr.strip().splitlines() == [
         "kerasdl: error: cannot write exercises/add.ipynb: Read-only file system"]
     assert list((kit / "exercises").iterdir()) == []
+
+
+def test_a_recorded_answer_keeps_its_item_but_not_the_solution_or_model_answer(tmp_path):
+    from kerasdl import checks
+
+    data, metadata = checks.answer_bundle("why RNNs forget", "the solution's own words", "the model answer")
+    notebook = solution()
+    check = new_code_cell("# NBVAL_CHECK_OUTPUT\nchecks.record_answer('why RNNs forget', answer, MODEL)",
+                          execution_count=4,
+                          outputs=[new_output("stream", name="stdout",
+                                              text="✎ why RNNs forget — recorded for your instructor\n"),
+                                   new_output("display_data", data, metadata=metadata)])
+    notebook.cells.append(check)
+    text = json.dumps(exercises.generate(notebook, "answers"))
+    assert "the solution's own words" not in text and "the model answer" not in text
+    generated = exercises.generate(notebook, "answers").cells[-1]
+    assert checks.answers(generated.outputs) == [{"item": "why RNNs forget", "answer": None, "model_answer": None}]
+    assert generated.outputs[0]["text"].startswith("✎ why RNNs forget")  # the answer key line stays

@@ -85,6 +85,19 @@ def _strip_regions(source, stub, where):
     return "\n".join(out) + ("\n" if source.endswith("\n") else ""), count
 
 
+def _blank_recorded_answers(cell):
+    """Drop the solution's written answer and model answer from a check cell's stored outputs.
+
+    They sit in output metadata (nbval does not compare it); an exercise keeps only the item.
+    """
+    from kerasdl.checks import ANSWER_MIME
+
+    for output in cell.get("outputs", []):
+        texts = (output.get("metadata") or {}).get(ANSWER_MIME)
+        if isinstance(texts, dict):
+            output["metadata"][ANSWER_MIME] = {"item": texts.get("item")}
+
+
 def generate(solution, label="solution"):
     """Return the exercise (a new nbformat notebook) for `solution` (a notebook node); raise on bad markers."""
     import copy
@@ -101,6 +114,8 @@ def generate(solution, label="solution"):
                 # A check cell keeps its count: nbval rejects stored outputs without one.
                 cell.execution_count = None
                 cell.outputs = []
+            else:
+                _blank_recorded_answers(cell)
         elif cell.cell_type == "markdown":
             cell.source, count = _strip_regions(cell.source, MARKDOWN_STUB, where)
         else:
