@@ -13,6 +13,7 @@ run: env  ## every chapter on $(BACKEND) with papermill, then a report in $(OUT)
 	.venv/bin/kerasdl run chapters --backend $(BACKEND) --profile $(PROFILE) --out $(OUT)
 
 test: env  ## the whole suite once per backend (quick profile), with timings
+	@bash tools/system_packages.sh
 	@bash tools/test_matrix.sh
 
 lab: env  ## JupyterLab on the chapters; pick a kerasdl kernel to choose the backend
