@@ -76,8 +76,9 @@ def test_by_hand_attention_equals_multi_head_attention_to_1e_5(heads, key_dim, f
                                                                             layer.get_weights(), mask)
     np.testing.assert_allclose(reference, expected, rtol=1e-5, atol=1e-5)  # float64 NumPy against the layer
     np.testing.assert_allclose(reference_weights, expected_weights, rtol=1e-5, atol=1e-6)
+    weights = [ops.convert_to_tensor(w) for w in layer.get_weights()]
     with precision.exact_matmul():
-        by_hand = ops.convert_to_numpy(multi_head_attention(query_input, value_input, layer.get_weights(), mask))
+        by_hand = ops.convert_to_numpy(multi_head_attention(query_input, value_input, weights, mask))
     np.testing.assert_allclose(by_hand, expected, rtol=1e-5, atol=1e-5)  # keras.ops by hand, float32
     if masked:
         assert np.all(expected_weights[~np.broadcast_to(mask[:, None], expected_weights.shape)] < 1e-6)

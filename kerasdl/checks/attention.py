@@ -398,7 +398,10 @@ def _mha_mistake(output, layer, query_input, value_input, mask):
 
 
 def check_multi_head_attention(multi_head_attention):
-    """Print one verdict per case for multi_head_attention(query_input, value_input, weights, mask=None)."""
+    """Print one verdict per case for multi_head_attention(query_input, value_input, weights, mask=None).
+
+    `weights` are the layer's eight weights as backend tensors, the inputs NumPy arrays.
+    """
     from kerasdl import precision
 
     for number, (description, heads, key_dim, features, query_length, value_length, masked) in enumerate(MHA_CASES):
@@ -408,7 +411,11 @@ def check_multi_head_attention(multi_head_attention):
         expected, _ = layer_output(layer, query_input, value_input, mask)
 
         def body(layer=layer, query_input=query_input, value_input=value_input, mask=mask, expected=expected):
-            arguments = [query_input.copy(), value_input.copy(), [w.copy() for w in layer.get_weights()]]
+            from keras import ops
+
+            # Weights as backend tensors: on PyTorch, tensor + NumPy array goes through NumPy and warns.
+            weights = [ops.convert_to_tensor(w) for w in layer.get_weights()]
+            arguments = [query_input.copy(), value_input.copy(), weights]
             with precision.exact_matmul():
                 if mask is None:
                     output = _run(multi_head_attention, *arguments)
@@ -522,9 +529,10 @@ def check_month_reading(month_positions, attention_model, vocabulary, length):
 
 CENTURY_ITEM = "where the century of a two-digit year comes from"
 CENTURY_MODEL_ANSWER = (
-    "Nowhere in the characters: '79' holds no century. The rows of '1' and '9' look at the year's two "
-    "digits, mostly the first, because in these dates 50-99 mean 19xx and 00-49 mean 20xx; the model "
-    "learnt that rule from the examples, so a date outside 1950-2049 would be read wrongly."
+    "The century is written nowhere: '79' holds none. The rows of '1' and '9' put their weight on "
+    "the year's two digits, or on characters whose encoder vectors see them (each vector of two "
+    "5-wide convolutions sees 9 characters), because the model learnt from the examples that "
+    "50-99 mean 19xx and 00-49 mean 20xx; a date outside 1950-2049 would be read wrongly."
 )
 
 
