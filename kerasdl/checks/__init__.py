@@ -3,7 +3,7 @@
 cnn       01 CNN arithmetic          char_rnn  03 char-RNN text generation
 bptt      02 BPTT by hand            sine      04 sine-wave LSTM
 concepts  05 RNN concepts              attention 08 attention and a date reader
-residual  07 residual blocks
+residual  07 residual blocks           gru_lstm  06 GRU vs LSTM, accuracy and speed
 
 The core prints verdict lines, `✔ item` or `✘ item — hint`, and reads them back.
 
