@@ -167,8 +167,11 @@ def _named_mistake(output, weights, query, key, value, mask):
 
 def _attention_result(function, query, key, value, mask):
     """Return the learner's (output, weights) as float64 arrays of the right shapes, or raise CheckError."""
+    from kerasdl import precision
+
     arguments = [query.copy(), key.copy(), value.copy()]
-    result = _run(function, *arguments) if mask is None else _run(function, *arguments, mask=mask.copy())
+    with precision.exact_matmul():  # full float32 products on a GPU, to compare with float64
+        result = _run(function, *arguments) if mask is None else _run(function, *arguments, mask=mask.copy())
     output, weights = checks.expect_tuple(result, 2, "(output, weights)")
     output_shape = (*query.shape[:-1], value.shape[-1])
     weights_shape = (*query.shape[:-1], key.shape[-2])
