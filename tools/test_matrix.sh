@@ -21,7 +21,9 @@ for name in $BACKENDS; do
     echo
     echo "=== tests on $name ==="
     start=$(date +%s)
+    # loadgroup: a module's tests share a worker (tests/conftest.py puts the longest first)
     KERAS_BACKEND=$name .venv/bin/python -m pytest -q -n "${TEST_WORKERS:-2}" --ignore=tests/browser \
+        --dist loadgroup --no-loadscope-reorder \
         --junitxml="$reports/$name.xml" "$@"
     status=$?
     seconds=$(( $(date +%s) - start ))
