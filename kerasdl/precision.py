@@ -1,8 +1,9 @@
 """Exact float32 matrix products for parity checks, on every backend.
 
-On Ampere and Hopper GPUs, float32 matrix products and cuDNN kernels run in
-TF32 (10 mantissa bits) by default in JAX and PyTorch (and in TensorFlow
-unless turned off): measured on an H200, a from-scratch LSTM and Keras's
+On Ampere and Hopper GPUs, float32 work may run in TF32 (10 mantissa bits) by
+default: JAX's matrix products and convolutions, PyTorch's cuDNN convolutions
+and recurrent kernels (its plain matrix products stay float32 unless asked),
+and TensorFlow's unless turned off. Measured on an H200, a from-scratch LSTM and Keras's
 differed by up to 1.9e-4 (JAX) and 1.5e-4 (PyTorch), while with full
 precision they agree to 1e-5. Comparisons of a from-scratch computation with a
 framework's therefore run inside `exact_matmul()`:
