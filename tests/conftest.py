@@ -18,6 +18,25 @@ def backend_name():
     return BACKEND
 
 
+
+def verdicts(capsys):
+    """Return ({item: passed}, {item: hint}) for what the checks printed since the last call."""
+    from kerasdl import checks
+
+    out = capsys.readouterr().out
+    return dict(checks.parse(out)), checks.hints(out)
+
+
+def assert_items(capsys, expected):
+    """Assert the printed verdicts are `expected` ({item prefix: passed}); return {prefix: hint}."""
+    found, hints = verdicts(capsys)
+    assert len(found) == len(expected), found
+    for prefix, passed in expected.items():
+        matches = [name for name in found if name.startswith(prefix)]
+        assert len(matches) == 1, (prefix, found)
+        assert found[matches[0]] is passed, (matches[0], hints.get(matches[0]))
+    return {prefix: next((h for n, h in hints.items() if n.startswith(prefix)), "") for prefix in expected}
+
 # The longest work first, so that the two workers of `make test` finish together
 # (longest processing time first). Under `--dist loadgroup` (tools/test_matrix.sh) each
 # module stays on one worker, so its module fixtures (a class graded, a batch of attacks)

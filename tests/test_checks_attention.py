@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from kerasdl import checks, data, precision
+from conftest import verdicts
+from kerasdl import data, precision
 from kerasdl.checks import attention
+
 
 # ---------------------------------------------------------------- right answers (as in the solution notebook)
 
@@ -42,12 +44,6 @@ def multi_head_attention(query_input, value_input, weights, mask=None):
 SHAPES = {"query kernel": (16, 4, 8), "output kernel": (4, 8, 16), "projected query": (2, 5, 4, 8),
           "projected key": (2, 7, 4, 8), "attention weights": (2, 4, 5, 7), "output": (2, 5, 16)}
 NUM_PARAMETERS = 3 * (16 * 32 + 32) + (32 * 16 + 16)  # query, key, value projections and the output
-
-
-def verdicts(capsys):
-    """Return ({item: passed}, {item: hint}) of what the checks printed since the last call."""
-    out = capsys.readouterr().out
-    return dict(checks.parse(out)), checks.hints(out)
 
 
 def all_passed(capsys):

@@ -9,25 +9,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from kerasdl import checks
+from conftest import verdicts, assert_items
 from kerasdl.checks import gru_lstm
-
-
-def verdicts(capsys):
-    """Return ({item: passed}, {item: hint}) for what the checks printed since the last call."""
-    out = capsys.readouterr().out
-    return dict(checks.parse(out)), checks.hints(out)
-
-
-def assert_items(capsys, expected):
-    """Assert the printed verdicts are `expected` ({item prefix: passed}); return {prefix: hint}."""
-    found, hints = verdicts(capsys)
-    assert len(found) == len(expected), found
-    for prefix, passed in expected.items():
-        matches = [name for name in found if name.startswith(prefix)]
-        assert len(matches) == 1, (prefix, found)
-        assert found[matches[0]] is passed, (matches[0], hints.get(matches[0]))
-    return {prefix: next((h for n, h in hints.items() if n.startswith(prefix)), "") for prefix in expected}
 
 
 # ---------------------------------------------------------------- part 1: parameter counts

@@ -6,15 +6,10 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
+from conftest import verdicts
 from kerasdl import checks, runtime
 from kerasdl.checks import residual
 from kerasdl.stacks import DenseStack
-
-
-def verdicts(capsys):
-    """Return ({item: passed}, {item: hint}) of what was printed since the last call."""
-    out = capsys.readouterr().out
-    return dict(checks.parse(out)), checks.hints(out)
 
 
 def only(capsys):

@@ -4,27 +4,12 @@ and wrong types and shapes are reported instead of crashing the check."""
 import numpy as np
 import pytest
 
-from kerasdl import checks, data
+from conftest import verdicts, assert_items
+from kerasdl import data
 from kerasdl.checks import sine
 
+
 WINDOW, PERIOD, NOISE, FRACTION = 4, 20.0, 0.2, 0.2
-
-
-def verdicts(capsys):
-    """Return ({item: passed}, {item: hint}) for what the checks printed since the last call."""
-    out = capsys.readouterr().out
-    return dict(checks.parse(out)), checks.hints(out)
-
-
-def assert_items(capsys, expected):
-    """Assert the printed verdicts are `expected` ({item prefix: passed}); return the hints."""
-    found, hints = verdicts(capsys)
-    assert len(found) == len(expected), found
-    for prefix, passed in expected.items():
-        matches = [name for name in found if name.startswith(prefix)]
-        assert len(matches) == 1, (prefix, found)
-        assert found[matches[0]] is passed, (matches[0], hints.get(matches[0]))
-    return {prefix: next((h for n, h in hints.items() if n.startswith(prefix)), "") for prefix in expected}
 
 
 # ---------------------------------------------------------------- the solution's answers

@@ -43,6 +43,10 @@ a type as it is read: "an ndarray", "an LSTM").
 Hints say what is wrong and where to look, never the expression to type, and name the
 part that failed (which gradient, which gate, which case), not a part that did not.
 
+Multiple-choice questions: a module keeps its questions as `Choice`s and prints the
+verdict with `choice_verdict(CHOICES, question, answer)`; `letters` reads an answer
+("b", "a, c", {"a", "c"}, ["a", "c"]).
+
 Written answers are not graded by the checks: `record_answer(item, answer, model_answer)`
 prints `✎ item — recorded for your instructor` (neither ✔ nor ✘; `parse` reads its
 `passed` as None) and, in a Jupyter kernel, displays a bundle of MIME type ANSWER_MIME
@@ -55,6 +59,7 @@ compares data but not metadata, so a learner's wording never fails a checked cel
 import math
 import numbers
 import re
+from dataclasses import dataclass, field
 
 PASSED, FAILED, RECORDED = "✔", "✘", "✎"
 DASH = " — "
@@ -105,6 +110,18 @@ def check(item, body, hint=""):
     except Exception as error:  # the learner's value broke the check: report it, don't crash
         passed, problem = False, _join(describe_error(error), hint)
     return verdict(item, passed, problem)
+
+
+def call(function, *args, **kwargs):
+    """Return function(*args, **kwargs), or raise CheckError naming what it raised; NotImplementedError propagates."""
+    if not callable(function):
+        raise CheckError(f"expected a function, got {_kind(function)}")
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise CheckError(f"{getattr(function, '__name__', 'your function')} {describe_error(error)}") from None
 
 
 def _is_false(result):
@@ -363,3 +380,57 @@ def answers(outputs):
             texts = (output.get("metadata") or {}).get(ANSWER_MIME) or {}
             found.append({key: texts.get(key) for key in ("item", "answer", "model_answer")})
     return found
+
+
+@dataclass
+class Choice:
+    """A question answered by letters: the correct ones, and feedback for each wrong one."""
+
+    item: str
+    correct: frozenset
+    options: str
+    feedback: dict = field(default_factory=dict)
+
+    @property
+    def multiple(self):
+        return len(self.correct) > 1
+
+
+def letters(answer, options):
+    """Return the set of letters in `answer` ("b", "a, c", {"a", "c"}, ["a", "c"]), or raise CheckError."""
+    example = 'answer with letters, for example "b", or {"a", "c"} when several are true'
+    if isinstance(answer, str):
+        parts = [part for part in re.split(r"[\s,;/]+|\band\b", answer.strip().lower()) if part]
+    elif isinstance(answer, (set, frozenset, list, tuple)):
+        if not all(isinstance(part, str) for part in answer):
+            raise CheckError(f"{example}; got a {type(answer).__name__} with something other than strings")
+        parts = [part.strip().lower() for part in answer]
+    else:
+        raise CheckError(f"{example}; got {_kind(answer)}")
+    parts = [part.strip("()[]'\".") for part in parts]
+    if not parts or not all(len(part) == 1 and "a" <= part <= "z" for part in parts):
+        raise CheckError(example)
+    chosen = set(parts)
+    unknown = sorted(chosen - set(options))
+    if unknown:
+        raise CheckError(f"there is no choice {', '.join(unknown)}: the choices are {', '.join(options)}")
+    return chosen
+
+
+def choice_verdict(choices, question, answer):
+    """Print the verdict for the letters `answer` to `choices[question]`, a Choice; return whether it passed."""
+    if question not in choices:
+        raise ValueError(f"unknown question {question!r}: choose one of {', '.join(choices)}")
+    choice = choices[question]
+
+    def body():
+        chosen = letters(answer, choice.options)
+        if not choice.multiple and len(chosen) > 1:
+            raise CheckError("this question has one right answer: choose one letter")
+        wrong = sorted(chosen - choice.correct)
+        if wrong:
+            raise CheckError(f"({wrong[0]}) is not right: {choice.feedback[wrong[0]]}")
+        if chosen != choice.correct:
+            raise CheckError("what you chose is right, but another statement is true as well")
+
+    return check(choice.item, body)

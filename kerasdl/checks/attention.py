@@ -96,18 +96,6 @@ def layer_output(layer, query_input, value_input, mask=None):
 # ---------------------------------------------------------------- helpers
 
 
-def _run(function, *args, **kwargs):
-    """Return function(*args, **kwargs), or raise CheckError naming what it raised; NotImplementedError propagates."""
-    if not callable(function):
-        raise CheckError(f"expected a function, got {checks.article(type(function).__name__)}")
-    try:
-        return function(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception as error:
-        raise CheckError(f"{getattr(function, '__name__', 'your function')} {checks.describe_error(error)}") from None
-
-
 def _problem(seed, batch=(2,), queries=4, keys=6, depth=8, value_depth=5):
     """Return float32 query (…, T_q, d), key (…, T_k, d), value (…, T_k, d_v) and a padding mask (…, 1, T_k)."""
     rng = np.random.default_rng(seed)
@@ -171,7 +159,7 @@ def _attention_result(function, query, key, value, mask):
 
     arguments = [query.copy(), key.copy(), value.copy()]
     with precision.exact_matmul():  # full float32 products on a GPU, to compare with float64
-        result = _run(function, *arguments) if mask is None else _run(function, *arguments, mask=mask.copy())
+        result = checks.call(function, *arguments) if mask is None else checks.call(function, *arguments, mask=mask.copy())
     output, weights = checks.expect_tuple(result, 2, "(output, weights)")
     output_shape = (*query.shape[:-1], value.shape[-1])
     weights_shape = (*query.shape[:-1], key.shape[-2])
@@ -228,7 +216,7 @@ def check_scaled_dot_product_attention(scaled_dot_product_attention):
 
 def _causal_answer(causal_mask, length):
     """Return the learner's causal mask for `length` as a bool array, or raise CheckError."""
-    answer = _run(causal_mask, length)
+    answer = checks.call(causal_mask, length)
     if isinstance(answer, (list, tuple)):
         try:
             answer = np.asarray(answer)  # nested lists of True/False are fine here
@@ -421,9 +409,9 @@ def check_multi_head_attention(multi_head_attention):
             arguments = [query_input.copy(), value_input.copy(), weights]
             with precision.exact_matmul():
                 if mask is None:
-                    output = _run(multi_head_attention, *arguments)
+                    output = checks.call(multi_head_attention, *arguments)
                 else:
-                    output = _run(multi_head_attention, *arguments, mask=mask.copy())
+                    output = checks.call(multi_head_attention, *arguments, mask=mask.copy())
             output = checks.expect_array(output, shape=expected.shape).astype(np.float64)
             if not np.allclose(output, expected, rtol=MHA_ATOL, atol=MHA_ATOL):
                 raise CheckError(_mha_mistake(output, layer, query_input, value_input, mask))
@@ -448,7 +436,7 @@ def check_date_reader(model, inputs, targets, min_exact_match):
         if not isinstance(model, keras.Model):
             raise CheckError(f"expected a keras.Model, got {checks.article(type(model).__name__)}")
         shape = (len(inputs), ISO_LENGTH, "N")
-        return checks.expect_array(_run(model.predict, inputs, verbose=0), shape=shape)
+        return checks.expect_array(checks.call(model.predict, inputs, verbose=0), shape=shape)
 
     def accurate():
         scores = predictions()
@@ -475,7 +463,7 @@ def month_attention(attention_model, vocabulary, length, text):
     from kerasdl import data
 
     ids = data.encode_padded([text], vocabulary, length)  # (1, length)
-    weights = checks.expect_array(_run(attention_model.predict, ids, verbose=0), shape=(1, ISO_LENGTH, length))
+    weights = checks.expect_array(checks.call(attention_model.predict, ids, verbose=0), shape=(1, ISO_LENGTH, length))
     return weights[0, list(MONTH_DIGITS), : len(text)].mean(axis=0)  # (len(text),)
 
 

@@ -88,18 +88,6 @@ def _copies(problem, names):
     return [problem[name].copy() for name in names]
 
 
-def _run(function, *args):
-    """Return function(*args), or raise CheckError naming what it raised; NotImplementedError propagates."""
-    if not callable(function):
-        raise CheckError(f"expected a function, got {checks._kind(function)}")
-    try:
-        return function(*args)
-    except NotImplementedError:
-        raise
-    except Exception as error:
-        raise CheckError(f"{getattr(function, '__name__', 'your function')} {checks.describe_error(error)}") from None
-
-
 def _parts(result, count, what):
     """Return `result` as a tuple of `count` items, or raise CheckError."""
     return checks.expect_tuple(result, count, what)
@@ -131,7 +119,7 @@ class _Outcome:
             raise
         except CheckError as error:
             self.value, self.problem = None, str(error)
-        except Exception as error:  # a bug in the learner's code that escaped _run
+        except Exception as error:  # a bug in the learner's code that escaped checks.call
             self.value, self.problem = None, checks.describe_error(error)
 
     def first(self):
@@ -200,7 +188,7 @@ def _same_item(item, ours, reference, names, forward_matches):
 def _matches(function, args, reference, count, what):
     """Return True when function(*args)[0] (the learner's forward pass) equals `reference` to float64 precision."""
     try:
-        value = checks.expect_array(_parts(_run(function, *args), count, what)[0], shape=reference.shape)
+        value = checks.expect_array(_parts(checks.call(function, *args), count, what)[0], shape=reference.shape)
     except NotImplementedError:
         raise
     except Exception:
@@ -234,7 +222,7 @@ def check_rnn_step_forward(rnn_step_forward):
     x, prev_h, Wx, Wh, b = p["x"][:, 0, :], p["h0"], p["Wx"], p["Wh"], p["b"]
 
     def compute():
-        result = _parts(_run(rnn_step_forward, x.copy(), prev_h.copy(), Wx.copy(), Wh.copy(), b.copy()),
+        result = _parts(checks.call(rnn_step_forward, x.copy(), prev_h.copy(), Wx.copy(), Wh.copy(), b.copy()),
                         2, "(next_h, cache)")
         return _arrays(result[:1], ["next_h"], [(N, H)])[0]
 
@@ -272,8 +260,8 @@ def check_rnn_step_backward(rnn_step_forward, rnn_step_backward):
     dnext_h = p["dh"][:, 0, :]
 
     def analytic():
-        _, cache = _parts(_run(rnn_step_forward, x, prev_h, Wx, Wh, b), 2, "(next_h, cache)")
-        result = _parts(_run(rnn_step_backward, dnext_h.copy(), cache), 5, "(dx, dprev_h, dWx, dWh, db)")
+        _, cache = _parts(checks.call(rnn_step_forward, x, prev_h, Wx, Wh, b), 2, "(next_h, cache)")
+        result = _parts(checks.call(rnn_step_backward, dnext_h.copy(), cache), 5, "(dx, dprev_h, dWx, dWh, db)")
         shapes = [(N, D), (N, H), (D, H), (H, H), (H,)]
         return dict(zip(names, _arrays(result, ["d" + n for n in names], shapes)))
 
@@ -282,7 +270,7 @@ def check_rnn_step_backward(rnn_step_forward, rnn_step_backward):
                  lambda: ours.first() is not None, hint="each gradient has the shape of what it is the gradient of")
 
     def forward():
-        return (_parts(_run(rnn_step_forward, x, prev_h, Wx, Wh, b), 2, "(next_h, cache)")[0],)
+        return (_parts(checks.call(rnn_step_forward, x, prev_h, Wx, Wh, b), 2, "(next_h, cache)")[0],)
 
     numerical = _Outcome(lambda: _numerical(forward, [x, prev_h, Wx, Wh, b], names, [dnext_h]))
     reference_h, reference_cache = scratch.rnn_step_forward(x, prev_h, Wx, Wh, b)
@@ -314,7 +302,7 @@ def check_rnn_forward(rnn_forward):
     names = ["x", "h0", "Wx", "Wh", "b"]
 
     def compute():
-        result = _parts(_run(rnn_forward, *_copies(p, names)), 2, "(h, cache)")
+        result = _parts(checks.call(rnn_forward, *_copies(p, names)), 2, "(h, cache)")
         return _arrays(result[:1], ["h"], [(N, T, H)])[0]
 
     outcome = _Outcome(compute)
@@ -352,8 +340,8 @@ def check_rnn_backward(rnn_forward, rnn_backward):
     dh = p["dh"]
 
     def analytic():
-        _, cache = _parts(_run(rnn_forward, *arrays), 2, "(h, cache)")
-        result = _parts(_run(rnn_backward, dh.copy(), cache), 5, "(dx, dh0, dWx, dWh, db)")
+        _, cache = _parts(checks.call(rnn_forward, *arrays), 2, "(h, cache)")
+        result = _parts(checks.call(rnn_backward, dh.copy(), cache), 5, "(dx, dh0, dWx, dWh, db)")
         shapes = [(N, T, D), (N, H), (D, H), (H, H), (H,)]
         return dict(zip(names, _arrays(result, ["d" + n for n in names], shapes)))
 
@@ -362,7 +350,7 @@ def check_rnn_backward(rnn_forward, rnn_backward):
                  lambda: ours.first() is not None, hint="each gradient has the shape of what it is the gradient of")
 
     def forward():
-        return (_parts(_run(rnn_forward, *arrays), 2, "(h, cache)")[0],)
+        return (_parts(checks.call(rnn_forward, *arrays), 2, "(h, cache)")[0],)
 
     numerical = _Outcome(lambda: _numerical(forward, arrays, names, [dh]))
     reference_h, reference_cache = scratch.rnn_forward(*_copies(p, names))
@@ -459,8 +447,8 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
     dnext_h, dnext_c = p["dh"][:, 0, :], p["dc"]
 
     def analytic():
-        result = _parts(_run(lstm_step_forward, *arrays), 3, "(next_h, next_c, cache)")
-        gradients = _parts(_run(lstm_step_backward, dnext_h.copy(), dnext_c.copy(), result[2]), 6,
+        result = _parts(checks.call(lstm_step_forward, *arrays), 3, "(next_h, next_c, cache)")
+        gradients = _parts(checks.call(lstm_step_backward, dnext_h.copy(), dnext_c.copy(), result[2]), 6,
                            "(dx, dprev_h, dprev_c, dWx, dWh, db)")
         shapes = [(N, D), (N, H), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,)]
         return dict(zip(names, _arrays(gradients, ["d" + n for n in names], shapes)))
@@ -470,7 +458,7 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
                  lambda: ours.first() is not None, hint="each gradient has the shape of what it is the gradient of")
 
     def forward():
-        return _parts(_run(lstm_step_forward, *arrays), 3, "(next_h, next_c, cache)")[:2]
+        return _parts(checks.call(lstm_step_forward, *arrays), 3, "(next_h, next_c, cache)")[:2]
 
     numerical = _Outcome(lambda: _numerical(forward, arrays, names, [dnext_h, dnext_c]))
     reference_h, _, reference_cache = scratch.lstm_step_forward(*arrays)

@@ -72,18 +72,6 @@ CROSSENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy",
 # ---------------------------------------------------------------- helpers
 
 
-def _run(function, *args, **kwargs):
-    """Return function(*args, **kwargs), or raise CheckError naming what it raised; NotImplementedError propagates."""
-    if not callable(function):
-        raise CheckError(f"expected a function, got {checks._kind(function)}")
-    try:
-        return function(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception as error:
-        raise CheckError(f"{getattr(function, '__name__', 'your function')} {checks.describe_error(error)}") from None
-
-
 def _call_text(name, args, kwargs):
     parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
@@ -180,7 +168,7 @@ def check_output_size(output_size):
                 if padding == "valid" and kernel_size > size:
                     continue
                 call = _call_text("output_size", (size, kernel_size), {"stride": stride, "padding": padding})
-                answer = _run(output_size, size, kernel_size, stride=stride, padding=padding)
+                answer = checks.call(output_size, size, kernel_size, stride=stride, padding=padding)
                 answer = checks.expect_whole(answer, call)
                 if answer != reference_output_size(size, kernel_size, stride, padding):
                     raise CheckError(f"{call} is wrong")
@@ -196,7 +184,7 @@ def check_conv_parameters(conv_parameters):
     def body():
         for kernel_size, in_channels, filters, use_bias in cases:
             call = _call_text("conv_parameters", (kernel_size, in_channels, filters), {"use_bias": use_bias})
-            answer = _run(conv_parameters, kernel_size, in_channels, filters, use_bias=use_bias)
+            answer = checks.call(conv_parameters, kernel_size, in_channels, filters, use_bias=use_bias)
             answer = checks.expect_whole(answer, call)
             layer = _layer("Conv2D", {"filters": filters, "kernel_size": kernel_size, "use_bias": use_bias}, zeros=True)
             layer.build((None, 8, 8, in_channels))
@@ -381,7 +369,7 @@ def check_conv2d(conv2d):
         expected = _keras_conv(image, kernel, bias, stride, padding)
 
         def body(image=image, kernel=kernel, bias=bias, stride=stride, padding=padding, expected=expected):
-            answer = _run(conv2d, image.copy(), kernel.copy(), bias.copy(), stride=stride, padding=padding)
+            answer = checks.call(conv2d, image.copy(), kernel.copy(), bias.copy(), stride=stride, padding=padding)
             answer = checks.expect_array(answer, shape=expected.shape).astype(np.float64)
             if not np.allclose(answer, expected, atol=ATOL):
                 raise CheckError(_conv_mistake(answer, image, kernel, bias, stride, padding))
@@ -420,7 +408,7 @@ def check_max_pool2d(max_pool2d):
         expected = _keras_max_pool(image, pool_size, stride)
 
         def body(image=image, pool_size=pool_size, stride=stride, expected=expected):
-            answer = _run(max_pool2d, image.copy(), pool_size=pool_size, stride=stride)
+            answer = checks.call(max_pool2d, image.copy(), pool_size=pool_size, stride=stride)
             answer = checks.expect_array(answer, shape=expected.shape).astype(np.float64)
             if not np.allclose(answer, expected, atol=ATOL):
                 if np.allclose(answer, _pool_windows(image, pool_size, stride or pool_size, np.mean), atol=ATOL):
@@ -479,7 +467,7 @@ def check_digits_model(model, images, labels, min_accuracy):
         """Return the model's (n, 10) scores on the images, predicted once; raise CheckError if it cannot."""
         if "scores" not in predicted:
             try:
-                predicted["scores"] = checks.expect_array(_run(model.predict, images, verbose=0),
+                predicted["scores"] = checks.expect_array(checks.call(model.predict, images, verbose=0),
                                                           shape=(len(images), 10))
             except CheckError as error:
                 predicted["scores"] = error

@@ -22,7 +22,7 @@ import contextlib
 import io
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,22 +32,8 @@ from kerasdl.checks import CheckError
 # ---------------------------------------------------------------- choices
 
 
-@dataclass
-class Choice:
-    """A question answered by letters: the correct ones, and feedback for each wrong one."""
-
-    item: str
-    correct: frozenset
-    options: str
-    feedback: dict = field(default_factory=dict)
-
-    @property
-    def multiple(self):
-        return len(self.correct) > 1
-
-
 CHOICES = {
-    "q1": Choice(
+    "q1": checks.Choice(
         "Q1 why vanilla RNNs struggle with long-range dependencies", frozenset("a"), "abcd", {
             "b": "a vanilla RNN can represent long memories (with a recurrent matrix close to the identity, "
                  "for example); the trouble is learning them: look at the backward pass",
@@ -56,31 +42,31 @@ CHOICES = {
             "d": "tanh bounds the values of the state, not how long information can last; look at the "
                  "backward pass",
         }),
-    "q2": Choice(
+    "q2": checks.Choice(
         "Q2 true statements about vanishing and exploding gradients", frozenset("ab"), "abcd", {
             "c": "scaling every gradient by the same factor keeps the ratio between near and far time steps: "
                  "the far ones stay negligible next to the near ones",
             "d": "with truncation, no gradient travels further back than the truncation length",
         }),
-    "q3": Choice(
+    "q3": checks.Choice(
         "Q3 the gradient along the LSTM's cell state", frozenset("b"), "abcd", {
             "a": "no weight matrix appears between c(t-1) and c(t) in this formula",
             "c": "the output gate acts between c(t) and h(t), not between c(t-1) and c(t)",
             "d": "only when the gate in that product is fully open; in general its value multiplies the gradient",
         }),
-    "q4": Choice(
+    "q4": checks.Choice(
         "Q4 GRU parameters compared with an LSTM's", frozenset("b"), "abcd", {
             "a": "count the blocks of weights: one per gate, plus one for the candidate state",
             "c": "count the blocks of weights: one per gate, plus one for the candidate state",
             "d": "which of the two has more gates?",
         }),
-    "q5": Choice(
+    "q5": checks.Choice(
         "Q5 true statements about LSTM and GRU speed", frozenset("ac"), "abcd", {
             "b": "measured speed depends on each backend's kernels, not only on the arithmetic: run the timing "
                  "cell on another backend, or read what it found on a 2-core CPU",
             "d": "think about what each cell needs from the previous time step before it can start",
         }),
-    "q6": Choice(
+    "q6": checks.Choice(
         "Q6 good reasons to choose a GRU over an LSTM", frozenset("ac"), "abcd", {
             "b": "count the blocks of weights again: which of the two has more?",
             "d": "the timing cell measured it: the speed depends on each backend's kernels and on the device",
@@ -90,44 +76,9 @@ CHOICES = {
 _LETTERS = re.compile(r"[a-z]")
 
 
-def _letters(answer, options):
-    """Return the set of letters in `answer` ("b", "a, c", {"a", "c"}, ["a", "c"]), or raise CheckError."""
-    example = 'answer with letters, for example "b", or {"a", "c"} when several are true'
-    if isinstance(answer, str):
-        parts = [part for part in re.split(r"[\s,;/]+|\band\b", answer.strip().lower()) if part]
-    elif isinstance(answer, (set, frozenset, list, tuple)):
-        if not all(isinstance(part, str) for part in answer):
-            raise CheckError(f"{example}; got a {type(answer).__name__} with something other than strings")
-        parts = [part.strip().lower() for part in answer]
-    else:
-        raise CheckError(f"{example}; got {checks._kind(answer)}")
-    parts = [part.strip("()[]'\".") for part in parts]
-    if not parts or not all(len(part) == 1 and _LETTERS.fullmatch(part) for part in parts):
-        raise CheckError(example)
-    letters = set(parts)
-    unknown = sorted(letters - set(options))
-    if unknown:
-        raise CheckError(f"there is no choice {', '.join(unknown)}: the choices are {', '.join(options)}")
-    return letters
-
-
 def check_choice(question, answer):
     """Print the verdict for the letters `answer` to the question `question` ("q1", ...)."""
-    if question not in CHOICES:
-        raise ValueError(f"unknown question {question!r}: choose one of {', '.join(CHOICES)}")
-    choice = CHOICES[question]
-
-    def body():
-        letters = _letters(answer, choice.options)
-        if not choice.multiple and len(letters) > 1:
-            raise CheckError("this question has one right answer: choose one letter")
-        wrong = sorted(letters - choice.correct)
-        if wrong:
-            raise CheckError(f"({wrong[0]}) is not right: {choice.feedback[wrong[0]]}")
-        if letters != choice.correct:
-            raise CheckError("what you chose is right, but another statement is true as well")
-
-    checks.check(choice.item, body)
+    checks.choice_verdict(CHOICES, question, answer)
 
 
 # ---------------------------------------------------------------- numbers

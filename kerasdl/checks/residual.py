@@ -25,7 +25,6 @@ import contextlib
 import io
 import math
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -547,29 +546,15 @@ def check_lesion_result(accuracies, model, images, labels, intact_accuracy):
 # ---------------------------------------------------------------- part 5: why the identity path helps
 
 
-@dataclass
-class Choice:
-    """A question answered by letters: the correct ones, and feedback for each wrong one."""
-
-    item: str
-    correct: frozenset
-    options: str
-    feedback: dict = field(default_factory=dict)
-
-    @property
-    def multiple(self):
-        return len(self.correct) > 1
-
-
 CHOICES = {
-    "q1": Choice(
+    "q1": checks.Choice(
         "Q1 why gradients reach the first blocks of a deep residual network", frozenset("a"), "abcd", {
             "b": "the number of parameters does not decide how large the gradient is when it reaches a layer; "
                  "look at the derivative of y = x + F(x) with respect to x",
             "c": "each branch keeps its ReLU and its weights; the network is as non-linear as a plain one",
             "d": "the addition does not double anything: differentiate x + F(x) and see which term is new",
         }),
-    "q2": Choice(
+    "q2": checks.Choice(
         "Q2 why removing one residual block barely hurts", frozenset("b"), "abcd", {
             "a": "the lesion removes a whole block, weights included; nothing else takes its place",
             "c": "overfitting is about new data; a lesion changes what every later layer receives: compare what "
@@ -577,54 +562,17 @@ CHOICES = {
             "d": "every shortcut in these networks is the identity (the width never changes); a removed block "
                  "passes its input through",
         }),
-    "q3": Choice(
+    "q3": checks.Choice(
         "Q3 true statements about normalisation and shortcuts", frozenset("ab"), "abcd", {
             "c": "a projection is only needed where the shapes differ; everywhere else the shortcut is the identity",
             "d": "look at residual_block again: which comes last, the addition or the ReLU?",
         }),
 }
 
-_LETTERS = re.compile(r"[a-z]")
-
-
-def _letters(answer, options):
-    """Return the set of letters in `answer` ("b", "a, c", {"a", "c"}, ["a", "c"]), or raise CheckError."""
-    example = 'answer with letters, for example "b", or {"a", "c"} when several are true'
-    if isinstance(answer, str):
-        parts = [part for part in re.split(r"[\s,;/]+|\band\b", answer.strip().lower()) if part]
-    elif isinstance(answer, (set, frozenset, list, tuple)):
-        if not all(isinstance(part, str) for part in answer):
-            raise CheckError(f"{example}; got a {type(answer).__name__} with something other than strings")
-        parts = [part.strip().lower() for part in answer]
-    else:
-        raise CheckError(f"{example}; got {checks._kind(answer)}")
-    parts = [part.strip("()[]'\".") for part in parts]
-    if not parts or not all(len(part) == 1 and _LETTERS.fullmatch(part) for part in parts):
-        raise CheckError(example)
-    letters = set(parts)
-    unknown = sorted(letters - set(options))
-    if unknown:
-        raise CheckError(f"there is no choice {', '.join(unknown)}: the choices are {', '.join(options)}")
-    return letters
-
 
 def check_choice(question, answer):
     """Print the verdict for the letters `answer` to the question `question` ("q1", ...)."""
-    if question not in CHOICES:
-        raise ValueError(f"unknown question {question!r}: choose one of {', '.join(CHOICES)}")
-    choice = CHOICES[question]
-
-    def body():
-        letters = _letters(answer, choice.options)
-        if not choice.multiple and len(letters) > 1:
-            raise CheckError("this question has one right answer: choose one letter")
-        wrong = sorted(letters - choice.correct)
-        if wrong:
-            raise CheckError(f"({wrong[0]}) is not right: {choice.feedback[wrong[0]]}")
-        if letters != choice.correct:
-            raise CheckError("what you chose is right, but another statement is true as well")
-
-    checks.check(choice.item, body)
+    checks.choice_verdict(CHOICES, question, answer)
 
 
 BRANCH = np.array([[0.5, -1.0], [2.0, 0.0]])  # the W of y = x + W x in the exercise
