@@ -4,7 +4,7 @@ BACKEND ?= jax
 PROFILE ?= full
 OUT ?= runs
 
-.PHONY: env run test lab doctor clean exercises grade
+.PHONY: env run test lint lab doctor clean exercises grade
 
 env:
 	@PYTHON=$(PYTHON) bash tools/setup_env.sh
@@ -15,6 +15,10 @@ run: env  ## every chapter on $(BACKEND) with papermill, then a report in $(OUT)
 test: env  ## the whole suite once per backend (quick profile), with timings
 	@bash tools/system_packages.sh
 	@bash tools/test_matrix.sh
+
+lint: env  ## ruff: lint and format check of the Python files (make test runs it first)
+	.venv/bin/ruff check kerasdl tests tools
+	.venv/bin/ruff format --check kerasdl tests tools
 
 lab: env  ## JupyterLab on the chapters; pick a kerasdl kernel to choose the backend
 	.venv/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -39,15 +39,8 @@ def value_and_grad(fn, argnums=0):
                     f"argnums={argnums!r} asks for argument {position}, but the function "
                     f"was called with {len(args)} argument(s) (numbered from 0)"
                 )
-        args = [
-            arg if position in positions else _numpy_floats_to_floatx(arg)
-            for position, arg in enumerate(args)
-        ]
-        leaves = [
-            _float_tensor(leaf, position)
-            for position in positions
-            for leaf in _flatten(args[position])
-        ]
+        args = [arg if position in positions else _numpy_floats_to_floatx(arg) for position, arg in enumerate(args)]
+        leaves = [_float_tensor(leaf, position) for position in positions for leaf in _flatten(args[position])]
 
         def call(leaf_tensors):
             # Put the differentiated tensors where their arguments were, then call fn.
@@ -74,12 +67,9 @@ def _positions(argnums):
     many = isinstance(argnums, (tuple, list))
     positions = tuple(argnums) if many else (argnums,)
     if (many and not positions) or not all(
-        isinstance(p, (int, np.integer)) and not isinstance(p, bool) and p >= 0
-        for p in positions
+        isinstance(p, (int, np.integer)) and not isinstance(p, bool) and p >= 0 for p in positions
     ):
-        raise ValueError(
-            f"argnums must be an argument position (int >= 0) or a tuple of them, got {argnums!r}"
-        )
+        raise ValueError(f"argnums must be an argument position (int >= 0) or a tuple of them, got {argnums!r}")
     if len(set(positions)) != len(positions):
         raise ValueError(f"argnums {argnums!r} repeats a position; list each argument once")
     return tuple(int(p) for p in positions)
@@ -134,13 +124,10 @@ def _scalar(value):
     shape = tuple(ops.shape(value))
     if shape != ():
         raise _OutputError(
-            f"the function must return a scalar, got shape {shape}; reduce it with "
-            "keras.ops.sum or keras.ops.mean"
+            f"the function must return a scalar, got shape {shape}; reduce it with keras.ops.sum or keras.ops.mean"
         )
     if not keras.backend.is_float_dtype(keras.backend.standardize_dtype(value.dtype)):
-        raise _OutputError(
-            f"the function must return a floating-point scalar, got dtype {value.dtype}"
-        )
+        raise _OutputError(f"the function must return a floating-point scalar, got dtype {value.dtype}")
     return value
 
 
@@ -152,9 +139,7 @@ def _tensorflow(call, leaves):
         for leaf in leaves:
             tape.watch(leaf)
         value = call(leaves)
-    grads = tape.gradient(
-        value, leaves, unconnected_gradients=tf.UnconnectedGradients.ZERO
-    )
+    grads = tape.gradient(value, leaves, unconnected_gradients=tf.UnconnectedGradients.ZERO)
     # A gather (ops.take) gives IndexedSlices; callers expect dense tensors.
     return value, [tf.convert_to_tensor(grad) for grad in grads]
 
@@ -169,10 +154,7 @@ def _torch(call, leaves):
         grads = torch.autograd.grad(value, leaves, allow_unused=True)
     else:
         grads = [None] * len(leaves)  # fn ignores its differentiated arguments
-    grads = [
-        torch.zeros_like(leaf) if grad is None else grad
-        for leaf, grad in zip(leaves, grads)
-    ]
+    grads = [torch.zeros_like(leaf) if grad is None else grad for leaf, grad in zip(leaves, grads)]
     return value.detach(), grads
 
 

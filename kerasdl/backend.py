@@ -17,9 +17,7 @@ def normalize(name):
     key = str(name).strip().lower()
     key = _ALIASES.get(key, key)
     if key not in BACKENDS:
-        raise BackendError(
-            f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}"
-        )
+        raise BackendError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
     return key
 
 
@@ -37,11 +35,7 @@ def active():
         return keras.config.backend(), "keras is already imported"
     if os.environ.get("KERAS_BACKEND"):
         kernel = os.environ.get("KERASDL_KERNEL")
-        reason = (
-            f"set by the Jupyter kernel {kernel!r}"
-            if kernel
-            else "the KERAS_BACKEND environment variable"
-        )
+        reason = f"set by the Jupyter kernel {kernel!r}" if kernel else "the KERAS_BACKEND environment variable"
         return os.environ["KERAS_BACKEND"], reason
     path = keras_json_path()
     try:

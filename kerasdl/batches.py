@@ -11,8 +11,8 @@ augmentation at inference; and unlike `tf.data`, it pulls no TensorFlow into
 JAX or PyTorch runs.
 """
 
-import numpy as np
 import keras
+import numpy as np
 
 
 class ImageBatches(keras.utils.PyDataset):
@@ -35,11 +35,14 @@ class ImageBatches(keras.utils.PyDataset):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
         if batch_size > len(images):
-            raise ValueError(f"batch_size {batch_size} is larger than the {len(images)} images: "
-                             "use a smaller batch_size")
+            raise ValueError(
+                f"batch_size {batch_size} is larger than the {len(images)} images: use a smaller batch_size"
+            )
         if augment is not None and not callable(augment):
-            raise ValueError("augment must be a callable such as a keras.Sequential of preprocessing layers, "
-                             f"got {type(augment).__name__}")
+            raise ValueError(
+                "augment must be a callable such as a keras.Sequential of preprocessing layers, "
+                f"got {type(augment).__name__}"
+            )
         self.images, self.labels = images, labels
         self.batch_size, self.augment, self.augment_chunk = int(batch_size), augment, int(augment_chunk)
         self.rng = np.random.default_rng(seed)
@@ -61,8 +64,10 @@ class ImageBatches(keras.utils.PyDataset):
         order = self.rng.permutation(len(self.images))[: len(self) * self.batch_size]  # (used,)
         images = self.images[order]  # (used, height, width, channels)
         if self.augment is not None:
-            images = np.concatenate([
-                keras.ops.convert_to_numpy(self.augment(images[start : start + self.augment_chunk], training=True))
-                for start in range(0, len(images), self.augment_chunk)
-            ])  # same shape, each image transformed
+            images = np.concatenate(
+                [
+                    keras.ops.convert_to_numpy(self.augment(images[start : start + self.augment_chunk], training=True))
+                    for start in range(0, len(images), self.augment_chunk)
+                ]
+            )  # same shape, each image transformed
         self.epoch_images, self.epoch_labels = images, self.labels[order]

@@ -112,8 +112,12 @@ def recurrent_path(layer, masked=False):
     if not isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
         raise ValueError(f"layer must be a keras.layers.LSTM or GRU, got {type(layer).__name__}")
     name, gru = keras.config.backend(), isinstance(layer, keras.layers.GRU)
-    standard = (layer.cell.activation in (activations.tanh, ops.tanh) and layer.cell.recurrent_activation in
-                (activations.sigmoid, ops.sigmoid) and not layer.unroll and layer.cell.use_bias)
+    standard = (
+        layer.cell.activation in (activations.tanh, ops.tanh)
+        and layer.cell.recurrent_activation in (activations.sigmoid, ops.sigmoid)
+        and not layer.unroll
+        and layer.cell.use_bias
+    )
     if gru and name == "tensorflow":
         standard = standard and layer.cell.reset_after
     if layer.use_cudnn is False:
@@ -139,8 +143,13 @@ def recurrent_path(layer, masked=False):
 # ---------------------------------------------------------------- the models
 
 
-def build(case, units=CPU_SIZES["units"], batch_size=CPU_SIZES["batch_size"],
-          sequence_length=CPU_SIZES["sequence_length"], seed=0):
+def build(
+    case,
+    units=CPU_SIZES["units"],
+    batch_size=CPU_SIZES["batch_size"],
+    sequence_length=CPU_SIZES["sequence_length"],
+    seed=0,
+):
     """Return (model, x, y): the case's compiled Keras model and one batch of random data for it."""
     import keras
     import numpy as np
@@ -179,9 +188,16 @@ def _native(case, units, batch_size, sequence_length, device, seed=0):
 
     torch.manual_seed(seed)
     if case == "cnn":
-        model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                              nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                              nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+        model = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 7 * 7, 10),
+        )
         x = torch.rand(batch_size, 1, 28, 28)  # (batch, channels, height, width)
         y = torch.randint(0, 10, (batch_size,))
     else:
@@ -222,8 +238,9 @@ def _device_text(gpu):
     return (runtime.accelerator() or "GPU") if gpu else "CPU"
 
 
-def measure(cases=tuple(CASES), units=None, batch_size=None, sequence_length=None, gpu=False,
-            warmup=2, steps=3, repeats=3):
+def measure(
+    cases=tuple(CASES), units=None, batch_size=None, sequence_length=None, gpu=False, warmup=2, steps=3, repeats=3
+):
     """Return one row per case on the active backend, in this process: {backend, model, ms_per_step, path, ...}."""
     import keras
 
@@ -233,8 +250,10 @@ def measure(cases=tuple(CASES), units=None, batch_size=None, sequence_length=Non
     name = keras.config.backend()
     on_gpu = _gpu()
     if gpu and not on_gpu:
-        return [{"backend": name, "implementation": "Keras", "model": case, "error":
-                 f"no CUDA GPU visible to {name}"} for case in cases]
+        return [
+            {"backend": name, "implementation": "Keras", "model": case, "error": f"no CUDA GPU visible to {name}"}
+            for case in cases
+        ]
     rows = []
     for case in cases:
         runtime.set_seed(0)
@@ -242,29 +261,52 @@ def measure(cases=tuple(CASES), units=None, batch_size=None, sequence_length=Non
         timing = time_training(model, x, y, warmup, steps, repeats)
         recurrent = [layer for layer in model.layers if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU))]
         path, reason = recurrent_path(recurrent[0]) if recurrent else ("", "")
-        rows.append({"backend": name, "implementation": "Keras", "model": case, "path": path, "reason": reason,
-                     "device": _device_text(on_gpu), "threads": os.environ.get("OMP_NUM_THREADS"), **sizes,
-                     **timing})
+        rows.append(
+            {
+                "backend": name,
+                "implementation": "Keras",
+                "model": case,
+                "path": path,
+                "reason": reason,
+                "device": _device_text(on_gpu),
+                "threads": os.environ.get("OMP_NUM_THREADS"),
+                **sizes,
+                **timing,
+            }
+        )
     return rows
 
 
-def measure_native(cases=NATIVE_CASES, units=None, batch_size=None, sequence_length=None, gpu=False,
-                   warmup=2, steps=3, repeats=3):
+def measure_native(
+    cases=NATIVE_CASES, units=None, batch_size=None, sequence_length=None, gpu=False, warmup=2, steps=3, repeats=3
+):
     """Return one row per case for native PyTorch (nn.LSTM, nn.GRU, nn.Conv2d), in this process."""
     import torch
 
     sizes = _sizes(gpu, units, batch_size, sequence_length)
     if gpu and not torch.cuda.is_available():
-        return [{"backend": "PyTorch", "implementation": "native", "model": case,
-                 "error": "no CUDA GPU visible to PyTorch"} for case in cases]
+        return [
+            {"backend": "PyTorch", "implementation": "native", "model": case, "error": "no CUDA GPU visible to PyTorch"}
+            for case in cases
+        ]
     device = "cuda" if gpu else "cpu"
     rows = []
     for case in [c for c in cases if c in NATIVE_CASES]:
         timing = time_steps(_native(case, device=device, **sizes), warmup, steps, repeats)
         path = ("cuDNN" if gpu else "ATen CPU kernel") if case != "cnn" else ""
-        rows.append({"backend": "PyTorch", "implementation": "native", "model": case, "path": path,
-                     "reason": "", "device": _device_text(gpu) if gpu else "CPU",
-                     "threads": os.environ.get("OMP_NUM_THREADS"), **sizes, **timing})
+        rows.append(
+            {
+                "backend": "PyTorch",
+                "implementation": "native",
+                "model": case,
+                "path": path,
+                "reason": "",
+                "device": _device_text(gpu) if gpu else "CPU",
+                "threads": os.environ.get("OMP_NUM_THREADS"),
+                **sizes,
+                **timing,
+            }
+        )
     return rows
 
 
@@ -293,24 +335,38 @@ def _worker(name, settings, timeout):
     """Return the rows a fresh Python on backend `name` measured (or one error row per case)."""
     command = [sys.executable, "-m", "kerasdl.bench", "--worker", json.dumps(settings)]
     try:
-        done = subprocess.run(command, env=_environment(name, settings["gpu"]), capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run(
+            command, env=_environment(name, settings["gpu"]), capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         problem = f"ran past {timeout:g} s"
     else:
         for line in done.stdout.splitlines():
             if line.startswith(_MARK):
-                return json.loads(line[len(_MARK):])
+                return json.loads(line[len(_MARK) :])
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         problem = lines[-1] if lines else f"exit code {done.returncode}"
-    rows = [{"backend": name, "implementation": "Keras", "model": case, "error": problem}
-            for case in settings["cases"]]
-    return rows + [{"backend": "PyTorch", "implementation": "native", "model": case, "error": problem}
-                   for case in (NATIVE_CASES if settings["native"] else ())]
+    rows = [{"backend": name, "implementation": "Keras", "model": case, "error": problem} for case in settings["cases"]]
+    return rows + [
+        {"backend": "PyTorch", "implementation": "native", "model": case, "error": problem}
+        for case in (NATIVE_CASES if settings["native"] else ())
+    ]
 
 
-def run(backends=None, gpu=False, cases=tuple(CASES), native=True, units=None, batch_size=None,
-        sequence_length=None, warmup=2, steps=3, repeats=3, timeout=600, echo=print):
+def run(
+    backends=None,
+    gpu=False,
+    cases=tuple(CASES),
+    native=True,
+    units=None,
+    batch_size=None,
+    sequence_length=None,
+    warmup=2,
+    steps=3,
+    repeats=3,
+    timeout=600,
+    echo=print,
+):
     """Return the rows of every backend, each measured in its own Python process, one after the other.
 
     Backends whose framework is not installed are skipped with one line through `echo`; with
@@ -325,8 +381,17 @@ def run(backends=None, gpu=False, cases=tuple(CASES), native=True, units=None, b
         raise ValueError(f"unknown case {unknown[0]!r}: choose from {', '.join(CASES)}")
     _sizes(gpu, units, batch_size, sequence_length)  # bad settings fail here, not in every process
     _counts(warmup, steps, repeats)
-    settings = {"cases": list(cases), "units": units, "batch_size": batch_size, "sequence_length": sequence_length,
-                "gpu": bool(gpu), "warmup": warmup, "steps": steps, "repeats": repeats, "native": False}
+    settings = {
+        "cases": list(cases),
+        "units": units,
+        "batch_size": batch_size,
+        "sequence_length": sequence_length,
+        "gpu": bool(gpu),
+        "warmup": warmup,
+        "steps": steps,
+        "repeats": repeats,
+        "native": False,
+    }
     rows = []
     native_done = not native or not crossbackend.installed("torch")
     if native and native_done:
@@ -356,18 +421,23 @@ def table(rows):
         fastest = min(timed) if timed else math.nan
         for row in sorted(group, key=lambda r: r.get("ms_per_step", math.inf)):
             if "error" in row:
-                lines.append(f"{case:<10}{row['backend']:<12}{row.get('implementation', ''):<16}"
-                             f"{'—':>9}{'':>11}  {row['error']}")
+                lines.append(
+                    f"{case:<10}{row['backend']:<12}{row.get('implementation', ''):<16}{'—':>9}{'':>11}  {row['error']}"
+                )
                 continue
             ratio = row["ms_per_step"] / fastest
-            lines.append(f"{case:<10}{row['backend']:<12}{row['implementation']:<16}{row['ms_per_step']:>9.1f}"
-                         f"{ratio:>10.2f}×  {row['path']}")
+            lines.append(
+                f"{case:<10}{row['backend']:<12}{row['implementation']:<16}{row['ms_per_step']:>9.1f}"
+                f"{ratio:>10.2f}×  {row['path']}"
+            )
     sized = next((row for row in rows if "units" in row), None)
     if sized:
-        lines.append(f"recurrent models: {sized['units']} units, batch {sized['batch_size']} × "
-                     f"{sized['sequence_length']} steps; CNN: batch {sized['batch_size']}; device "
-                     f"{sized['device']}; OMP_NUM_THREADS={sized.get('threads') or 'unset'}; median of "
-                     f"{len(sized['rounds'])} rounds, warm-up excluded")
+        lines.append(
+            f"recurrent models: {sized['units']} units, batch {sized['batch_size']} × "
+            f"{sized['sequence_length']} steps; CNN: batch {sized['batch_size']}; device "
+            f"{sized['device']}; OMP_NUM_THREADS={sized.get('threads') or 'unset'}; median of "
+            f"{len(sized['rounds'])} rounds, warm-up excluded"
+        )
     return "\n".join(lines)
 
 

@@ -55,8 +55,13 @@ def _one(name, code, inputs_path, folder, timeout, extra_environment):
     environment.update(extra_environment or {})
     environment.update(KERAS_BACKEND=name, TF_CPP_MIN_LOG_LEVEL="3")
     try:
-        done = subprocess.run([sys.executable, "-c", _PROGRAM, str(inputs_path), str(output_path), code],
-                              env=environment, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-c", _PROGRAM, str(inputs_path), str(output_path), code],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         raise CrossBackendError(f"the {name} process ran past {timeout:g} s: raise `timeout`") from None
     if done.returncode != 0:
@@ -93,7 +98,9 @@ def run(code, backends=None, inputs=None, timeout=600, echo=print, environment=N
         inputs_path = Path(folder) / "inputs.npz"
         np.savez(inputs_path, **arrays)
         with ThreadPoolExecutor(len(present)) as pool:
-            futures = {name: pool.submit(_one, name, code, inputs_path, folder, timeout, environment) for name in present}
+            futures = {
+                name: pool.submit(_one, name, code, inputs_path, folder, timeout, environment) for name in present
+            }
             return {name: future.result() for name, future in futures.items()}
 
 

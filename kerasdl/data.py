@@ -106,9 +106,7 @@ def make_windows(series, window, horizon=1):
     horizon = _positive_int(horizon, "horizon")
     series = np.asarray(series, dtype=np.float32)
     if series.ndim != 1:
-        raise ValueError(
-            f"series must be 1-D, got shape {series.shape}; pass one series at a time"
-        )
+        raise ValueError(f"series must be 1-D, got shape {series.shape}; pass one series at a time")
     if len(series) < window + horizon:
         raise DataError(
             f"series has {len(series)} values, fewer than window + horizon = "
@@ -161,8 +159,10 @@ def motif_sequences(num_samples, length, num_symbols=50, num_classes=4, motif_le
     if length < motif_length:
         raise ValueError(f"length must be at least motif_length = {motif_length}, got {length}")
     if num_symbols < 2 or num_classes > num_symbols**motif_length:
-        raise ValueError(f"{num_classes} classes need {num_classes} distinct motifs: use more symbols "
-                         f"or longer motifs (num_symbols={num_symbols}, motif_length={motif_length})")
+        raise ValueError(
+            f"{num_classes} classes need {num_classes} distinct motifs: use more symbols "
+            f"or longer motifs (num_symbols={num_symbols}, motif_length={motif_length})"
+        )
     motifs = []  # distinct motifs, fixed by motif_seed alone
     motif_rng = np.random.default_rng(motif_seed)
     while len(motifs) < num_classes:
@@ -220,18 +220,15 @@ def load_text(path=None):
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError(
-            f"text file {str(path)!r} does not exist; check the path, or call load_text() "
-            "for the built-in corpus"
+            f"text file {str(path)!r} does not exist; check the path, or call load_text() for the built-in corpus"
         ) from None
     except UnicodeDecodeError as error:
         raise DataError(
-            f"text file {str(path)!r} is not UTF-8 (bad byte at position {error.start}); "
-            "re-save it as UTF-8"
+            f"text file {str(path)!r} is not UTF-8 (bad byte at position {error.start}); re-save it as UTF-8"
         ) from None
     except OSError as error:
         raise DataError(
-            f"cannot read text file {str(path)!r} ({error.strerror or error}); "
-            "pass the path of a readable file"
+            f"cannot read text file {str(path)!r} ({error.strerror or error}); pass the path of a readable file"
         ) from None
 
 
@@ -271,15 +268,10 @@ class Vocabulary:
         """Return the string whose character ids are `ids` (a list or 1-D array of ints)."""
         ids = np.asarray(ids)
         if ids.ndim > 1:
-            raise ValueError(
-                f"decode takes a 1-D sequence of ids, got shape {ids.shape}; "
-                "decode one row at a time"
-            )
+            raise ValueError(f"decode takes a 1-D sequence of ids, got shape {ids.shape}; decode one row at a time")
         ids = ids.reshape(-1)
         if ids.size and not np.issubdtype(ids.dtype, np.integer):
-            raise ValueError(
-                f"decode takes integer ids, got dtype {ids.dtype}; use argmax or astype(int)"
-            )
+            raise ValueError(f"decode takes integer ids, got dtype {ids.dtype}; use argmax or astype(int)")
         bad = ids[(ids < 0) | (ids >= len(self))]
         if bad.size:
             raise DataError(
@@ -312,8 +304,20 @@ def next_char_windows(ids, sequence_length, step=1):
 
 # ---------------------------------------------------------------- dates
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 # How a date may be written; each key is what its style makes of 3 May 1979 (a Thursday).
@@ -344,22 +348,25 @@ def date_pairs(num_samples, seed=0, first_year=1950, last_year=2049, styles=None
     styles = list(DATE_STYLES) if styles is None else list(styles)
     unknown = [style for style in styles if style not in DATE_STYLES]
     if unknown or not styles:
-        raise ValueError(f"unknown date style {unknown[0] if unknown else None!r}: choose among "
-                         f"{', '.join(repr(s) for s in DATE_STYLES)}")
+        raise ValueError(
+            f"unknown date style {unknown[0] if unknown else None!r}: choose among "
+            f"{', '.join(repr(s) for s in DATE_STYLES)}"
+        )
     for year, name in ((first_year, "first_year"), (last_year, "last_year")):
         if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
             raise ValueError(f"{name} must be a year between 1 and 9999, got {year!r}")
     if not 0 <= last_year - first_year < 100:
-        raise ValueError(f"years {first_year}..{last_year} must span 1 to 100 years, so that a "
-                         "two-digit year names one of them")
+        raise ValueError(
+            f"years {first_year}..{last_year} must span 1 to 100 years, so that a two-digit year names one of them"
+        )
     first = datetime.date(first_year, 1, 1).toordinal()
     last = datetime.date(last_year, 12, 31).toordinal()
     excluded = {text for text in exclude}
-    available = last - first + 1 - sum(
-        1 for text in excluded if _iso_in_range(text, first_year, last_year))
+    available = last - first + 1 - sum(1 for text in excluded if _iso_in_range(text, first_year, last_year))
     if available < 1:
-        raise DataError(f"every date from {first_year} to {last_year} is excluded; "
-                        "exclude fewer dates or widen the years")
+        raise DataError(
+            f"every date from {first_year} to {last_year} is excluded; exclude fewer dates or widen the years"
+        )
     rng = np.random.default_rng(seed)
     human, iso = [], []
     while len(iso) < num_samples:
@@ -394,8 +401,9 @@ def encode_padded(texts, vocabulary, length):
     ids = np.zeros((len(texts), length), dtype=np.int32)
     for row, text in enumerate(texts):
         if len(text) > length:
-            raise DataError(f"text {row} ({text!r}) has {len(text)} characters, more than "
-                            f"length={length}; pass a larger length")
+            raise DataError(
+                f"text {row} ({text!r}) has {len(text)} characters, more than length={length}; pass a larger length"
+            )
         ids[row, : len(text)] = vocabulary.encode(text)
     return ids
 
@@ -406,9 +414,7 @@ def encode_padded(texts, vocabulary, length):
 def _check_name(name):
     """Return `name` if it is a dataset this module can load, else raise DataError."""
     if name not in CACHED_FILES:
-        raise DataError(
-            f"unknown dataset {name!r}: choose one of {', '.join(CACHED_FILES)}"
-        )
+        raise DataError(f"unknown dataset {name!r}: choose one of {', '.join(CACHED_FILES)}")
     return name
 
 
@@ -467,16 +473,10 @@ def load_keras_dataset(name):
         reason = reason or type(error).__name__
         where = keras_cache_dir() / "datasets"
         if cached:
-            problem = (
-                f"{name} is cached in {where} but could not be read or re-downloaded ({reason})"
-            )
+            problem = f"{name} is cached in {where} but could not be read or re-downloaded ({reason})"
         else:
-            problem = (
-                f"{name} is not cached in {where} and could not be downloaded (offline? {reason})"
-            )
-        raise DatasetUnavailable(
-            f"{problem}; use the offline dataset {OFFLINE_ALTERNATIVE} instead"
-        ) from None
+            problem = f"{name} is not cached in {where} and could not be downloaded (offline? {reason})"
+        raise DatasetUnavailable(f"{problem}; use the offline dataset {OFFLINE_ALTERNATIVE} instead") from None
     finally:
         socket.setdefaulttimeout(previous_timeout)
     if "Downloading" in progress.getvalue():

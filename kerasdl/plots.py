@@ -56,12 +56,12 @@ def _histories(histories):
         if hasattr(first, "history") or isinstance(first, dict):
             return {str(label): _history_dict(h, f"histories[{label!r}]") for label, h in histories.items()}
         return {"": histories}
-    raise ValueError("histories must be a keras History, a dict of metric lists, "
-                     "or a dict {label: History} to compare several runs")
+    raise ValueError(
+        "histories must be a keras History, a dict of metric lists, or a dict {label: History} to compare several runs"
+    )
 
 
-def training_curves(histories, metrics=None, baselines=None, title=None, log_scale=False, marks=None,
-                    show=True):
+def training_curves(histories, metrics=None, baselines=None, title=None, log_scale=False, marks=None, show=True):
     """Plot training (solid) and validation (dashed) curves per metric, one panel each.
 
     `histories`: a keras History, its `.history` dict, or {label: History} for several runs.
@@ -82,8 +82,10 @@ def training_curves(histories, metrics=None, baselines=None, title=None, log_sca
             raise ValueError(f"history {label or ''} has no {', '.join(missing)}; it has {known}".replace("  ", " "))
         for metric in metrics:
             if np.ndim(history[metric]) != 1:
-                raise ValueError(f"{metric!r} must hold one number per epoch, got {history[metric]!r}: pass a "
-                                 "keras History or a dict of metric lists")
+                raise ValueError(
+                    f"{metric!r} must hold one number per epoch, got {history[metric]!r}: pass a "
+                    "keras History or a dict of metric lists"
+                )
     if baselines and all(isinstance(v, numbers.Real) for v in baselines.values()):
         baselines = {metrics[0]: baselines}
     baselines = baselines or {}
@@ -121,15 +123,19 @@ def _images(images):
         arrays = [a[..., 0] if a.ndim == 3 and a.shape[-1] == 1 else a for a in arrays]
         for index, a in enumerate(arrays):
             if a.ndim != 2 and not (a.ndim == 3 and a.shape[-1] in (3, 4)):
-                raise ValueError(f"images[{index}] must have shape (height, width), (height, width, 1) or "
-                                 f"(height, width, 3), got {a.shape}")
+                raise ValueError(
+                    f"images[{index}] must have shape (height, width), (height, width, 1) or "
+                    f"(height, width, 3), got {a.shape}"
+                )
         return arrays
     images = _numpy(images, "images")
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]  # (n, height, width)
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (3, 4)):
-        raise ValueError(f"images must have shape (n, height, width), (n, height, width, 1) or "
-                         f"(n, height, width, 3), or be a list of images, got {images.shape}")
+        raise ValueError(
+            f"images must have shape (n, height, width), (n, height, width, 1) or "
+            f"(n, height, width, 3), or be a list of images, got {images.shape}"
+        )
     return list(images)
 
 
@@ -137,13 +143,25 @@ def _per_image(value, count, name):
     """Return `value` repeated `count` times, or the list given (one entry per image)."""
     if isinstance(value, (list, tuple)):
         if len(value) != count:
-            raise ValueError(f"got {len(value)} values of {name} for {count} images: give one per image, or one for all")
+            raise ValueError(
+                f"got {len(value)} values of {name} for {count} images: give one per image, or one for all"
+            )
         return list(value)
     return [value] * count
 
 
-def image_grid(images, titles=None, columns=8, cmap="gray_r", title=None, size=1.2, symmetric=False,
-               colorbar=False, value_range=None, show=True):
+def image_grid(
+    images,
+    titles=None,
+    columns=8,
+    cmap="gray_r",
+    title=None,
+    size=1.2,
+    symmetric=False,
+    colorbar=False,
+    value_range=None,
+    show=True,
+):
     """Show `images` in a grid, `columns` wide, with optional `titles` (one per image).
 
     `images`: an array (n, height, width[, 1 or 3]), or a list of images whose sizes may
@@ -187,16 +205,20 @@ def image_grid(images, titles=None, columns=8, cmap="gray_r", title=None, size=1
 
 
 def confusion_matrix(true_labels, predicted_labels, class_names=None, title=None, show=True):
-    """Plot the confusion matrix (rows: true class, columns: predicted) with counts; return the counts when show=False too.
+    """Plot the confusion matrix (rows: true class, columns: predicted) with counts; return the counts.
 
     With show=True returns None; with show=False returns (Figure, counts).
     """
     true_labels = _numpy(true_labels, "true_labels").astype(int).ravel()
     predicted_labels = _numpy(predicted_labels, "predicted_labels").astype(int).ravel()
     if true_labels.shape != predicted_labels.shape:
-        raise ValueError(f"true_labels has {true_labels.size} labels and predicted_labels {predicted_labels.size}: "
-                         "pass one prediction per example")
-    num_classes = len(class_names) if class_names is not None else int(max(true_labels.max(), predicted_labels.max())) + 1
+        raise ValueError(
+            f"true_labels has {true_labels.size} labels and predicted_labels {predicted_labels.size}: "
+            "pass one prediction per example"
+        )
+    num_classes = (
+        len(class_names) if class_names is not None else int(max(true_labels.max(), predicted_labels.max())) + 1
+    )
     counts = np.zeros((num_classes, num_classes), dtype=int)
     np.add.at(counts, (true_labels, predicted_labels), 1)  # count each (true, predicted) pair
     names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
@@ -207,8 +229,15 @@ def confusion_matrix(true_labels, predicted_labels, class_names=None, title=None
         for column in range(num_classes):
             if counts[row, column]:
                 dark = counts[row, column] > counts.max() / 2
-                axis.text(column, row, counts[row, column], ha="center", va="center", fontsize=8,
-                          color="white" if dark else "black")
+                axis.text(
+                    column,
+                    row,
+                    counts[row, column],
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
     axis.set_xticks(range(num_classes), names)
     axis.set_yticks(range(num_classes), names)
     axis.set_xlabel("predicted")
@@ -217,8 +246,19 @@ def confusion_matrix(true_labels, predicted_labels, class_names=None, title=None
     return None if figure is None else (figure, counts)
 
 
-def heatmap(values, x_labels=None, y_labels=None, title=None, cmap="viridis", colorbar="", centered=False,
-            x_title=None, y_title=None, annotate=False, show=True):
+def heatmap(
+    values,
+    x_labels=None,
+    y_labels=None,
+    title=None,
+    cmap="viridis",
+    colorbar="",
+    centered=False,
+    x_title=None,
+    y_title=None,
+    annotate=False,
+    show=True,
+):
     """Plot a 2-D array as a heatmap with a colour bar labelled `colorbar`.
 
     `centered=True` uses a diverging scale symmetric around zero (cmap "coolwarm" unless given);
@@ -227,8 +267,10 @@ def heatmap(values, x_labels=None, y_labels=None, title=None, cmap="viridis", co
     values = _numpy(values, "values")
     if values.ndim != 2:
         raise ValueError(f"values must be 2-D (rows, columns), got shape {values.shape}")
-    for labels, size, what in ((x_labels, values.shape[1], "x_labels (columns)"),
-                               (y_labels, values.shape[0], "y_labels (rows)")):
+    for labels, size, what in (
+        (x_labels, values.shape[1], "x_labels (columns)"),
+        (y_labels, values.shape[0], "y_labels (rows)"),
+    ):
         if labels is not None and len(labels) != size:
             raise ValueError(f"{what} has {len(labels)} labels for {size} entries")
     plt = _pyplot()
@@ -249,8 +291,15 @@ def heatmap(values, x_labels=None, y_labels=None, title=None, cmap="viridis", co
         middle = (values.max() + values.min()) / 2
         for row in range(rows):
             for column in range(columns):
-                axis.text(column, row, f"{values[row, column]:.2g}", ha="center", va="center", fontsize=7,
-                          color="white" if values[row, column] < middle else "black")
+                axis.text(
+                    column,
+                    row,
+                    f"{values[row, column]:.2g}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if values[row, column] < middle else "black",
+                )
     if x_title:
         axis.set_xlabel(x_title)
     if y_title:
@@ -270,13 +319,24 @@ def _labels_per_map(labels, count, name):
     if count == 1:
         return [list(labels)]
     if len(labels) != count or not all(isinstance(each, (str, list, tuple, np.ndarray)) for each in labels):
-        raise ValueError(f"{name} has {len(labels)} entries for {count} maps: give one string or list of labels "
-                         "per map, or one string for all")
+        raise ValueError(
+            f"{name} has {len(labels)} entries for {count} maps: give one string or list of labels "
+            "per map, or one string for all"
+        )
     return list(labels)
 
 
-def attention_maps(maps, inputs, outputs, titles=None, columns=2, x_title="input (attended to)",
-                   y_title="output (attending)", title=None, show=True):
+def attention_maps(
+    maps,
+    inputs,
+    outputs,
+    titles=None,
+    columns=2,
+    x_title="input (attended to)",
+    y_title="output (attending)",
+    title=None,
+    show=True,
+):
     """Plot attention weights, one panel per example: a row per output (query), a column per input (key).
 
     `maps`: a 2-D array (outputs, inputs), or a list of them or a 3-D array for several examples.
@@ -290,8 +350,10 @@ def attention_maps(maps, inputs, outputs, titles=None, columns=2, x_title="input
         arrays = _numpy(maps, "maps")
         arrays = [arrays] if arrays.ndim == 2 else list(arrays)
     if not arrays or any(a.ndim != 2 for a in arrays):
-        raise ValueError("maps must be a 2-D array (outputs, inputs), a 3-D array or a list of 2-D arrays, "
-                         f"got shapes {[a.shape for a in arrays]}")
+        raise ValueError(
+            "maps must be a 2-D array (outputs, inputs), a 3-D array or a list of 2-D arrays, "
+            f"got shapes {[a.shape for a in arrays]}"
+        )
     inputs = _labels_per_map(inputs, len(arrays), "inputs")
     outputs = _labels_per_map(outputs, len(arrays), "outputs")
     titles = [None] * len(arrays) if titles is None else list(titles)
@@ -299,15 +361,18 @@ def attention_maps(maps, inputs, outputs, titles=None, columns=2, x_title="input
         raise ValueError(f"got {len(titles)} titles for {len(arrays)} maps: give one title per map")
     for number, (array, x_labels, y_labels) in enumerate(zip(arrays, inputs, outputs)):
         if len(x_labels) != array.shape[1] or len(y_labels) != array.shape[0]:
-            raise ValueError(f"map {number} has shape {array.shape} (outputs, inputs) but {len(y_labels)} output "
-                             f"and {len(x_labels)} input labels: cut the map to the labelled part, or label it all")
+            raise ValueError(
+                f"map {number} has shape {array.shape} (outputs, inputs) but {len(y_labels)} output "
+                f"and {len(x_labels)} input labels: cut the map to the labelled part, or label it all"
+            )
     columns = max(1, min(int(columns), len(arrays)))
     rows = -(-len(arrays) // columns)
     width = max(a.shape[1] for a in arrays) * 0.27 + 1.2
     height = max(a.shape[0] for a in arrays) * 0.27 + 1.1
     plt = _pyplot()
-    figure, axes = plt.subplots(rows, columns, figsize=(min(16, width * columns + 1), height * rows),
-                                squeeze=False, layout="constrained")  # room for the shared colour bar
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(min(16, width * columns + 1), height * rows), squeeze=False, layout="constrained"
+    )  # room for the shared colour bar
     top = max(float(a.max()) for a in arrays) or 1.0
     for index, axis in enumerate(axes.flat):
         if index >= len(arrays):
@@ -329,8 +394,7 @@ def attention_maps(maps, inputs, outputs, titles=None, columns=2, x_title="input
     return None
 
 
-def lines(x, series, x_title, y_title, title=None, log_x=False, log_y=False, baselines=None, markers=True,
-          show=True):
+def lines(x, series, x_title, y_title, title=None, log_x=False, log_y=False, baselines=None, markers=True, show=True):
     """Plot each of `series` ({label: values}) against `x`, with optional horizontal `baselines` ({label: value}).
 
     For a metric against depth, a step time against sequence length, and the like.
@@ -387,8 +451,9 @@ def depth_curves(depths, runs, metrics=None, log_scale=("loss",), baselines=None
         raise ValueError(f"depths must be positive numbers of layers, got {depths.tolist()}")
     if not isinstance(runs, dict) or not runs or not all(isinstance(r, dict) and r for r in runs.values()):
         raise ValueError("runs must be a non-empty dict {label: {metric: values, one per depth}}")
-    metrics = list(next(iter(runs.values()))) if metrics is None else [metrics] if isinstance(metrics, str) \
-        else list(metrics)
+    metrics = (
+        list(next(iter(runs.values()))) if metrics is None else [metrics] if isinstance(metrics, str) else list(metrics)
+    )
     for label, run in runs.items():
         for metric in metrics:
             if metric not in run:
@@ -397,8 +462,9 @@ def depth_curves(depths, runs, metrics=None, log_scale=("loss",), baselines=None
                 raise ValueError(f"runs[{label!r}][{metric!r}] needs one value per depth ({depths.size})")
     baselines = baselines or {}
     if not isinstance(baselines, dict) or not all(isinstance(b, dict) for b in baselines.values()):
-        raise ValueError("baselines must be a dict {metric: {label: value}}, such as "
-                         "{'training accuracy': {'chance': 0.1}}")
+        raise ValueError(
+            "baselines must be a dict {metric: {label: value}}, such as {'training accuracy': {'chance': 0.1}}"
+        )
     log_words = [log_scale] if isinstance(log_scale, str) else list(log_scale or ())
     plt = _pyplot()
     figure, axes = plt.subplots(1, len(metrics), figsize=(4.8 * len(metrics), 3.6), squeeze=False)
@@ -429,34 +495,55 @@ def diagram(nodes, arrows, title=None, size=(8, 3), show=True):
     if not isinstance(nodes, dict) or not nodes:
         raise ValueError("nodes must be a non-empty dict {name: (x, y, text[, colour])}")
     for name, node in nodes.items():
-        if not isinstance(node, (tuple, list)) or len(node) not in (3, 4) or not all(
-                isinstance(v, numbers.Real) for v in node[:2]):
+        if (
+            not isinstance(node, (tuple, list))
+            or len(node) not in (3, 4)
+            or not all(isinstance(v, numbers.Real) for v in node[:2])
+        ):
             raise ValueError(f"nodes[{name!r}] must be (x, y, text) or (x, y, text, colour), got {node!r}")
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=size)
     for name, (x, y, text, *colour) in nodes.items():
-        axis.text(x, y, text, ha="center", va="center", fontsize=12, zorder=3,
-                  bbox=dict(boxstyle="round,pad=0.35", linewidth=1.2, facecolor=(colour or ["#eeeeee"])[0]))
+        axis.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=12,
+            zorder=3,
+            bbox=dict(boxstyle="round,pad=0.35", linewidth=1.2, facecolor=(colour or ["#eeeeee"])[0]),
+        )
     for arrow in arrows:
         if not isinstance(arrow, (tuple, list)) or len(arrow) not in (2, 3, 4):
-            raise ValueError(f"each arrow must be (start, end), (start, end, label) or (start, end, label, bend), "
-                             f"got {arrow!r}")
-        start, end, label, bend = list(arrow) + ["", 0.0][len(arrow) - 2:]  # label "" and bend 0 by default
+            raise ValueError(
+                f"each arrow must be (start, end), (start, end, label) or (start, end, label, bend), got {arrow!r}"
+            )
+        start, end, label, bend = list(arrow) + ["", 0.0][len(arrow) - 2 :]  # label "" and bend 0 by default
         if not isinstance(bend, numbers.Real):
             raise ValueError(f"an arrow's bend must be a number (0 for straight), got {bend!r} in {arrow!r}")
         unknown = [n for n in (start, end) if n not in nodes]
         if unknown:
-            raise ValueError(f"arrow {arrow!r} names {unknown[0]!r}, which is not a node; "
-                             f"nodes are {', '.join(map(repr, nodes))}")
+            raise ValueError(
+                f"arrow {arrow!r} names {unknown[0]!r}, which is not a node; nodes are {', '.join(map(repr, nodes))}"
+            )
         (x0, y0), (x1, y1) = nodes[start][:2], nodes[end][:2]
         style = dict(arrowstyle="->", linewidth=1.2, color="#333333")
         if start == end:  # a loop on the right of the node
-            axis.annotate("", xy=(x0 + 0.15, y0 - 0.15), xytext=(x0 + 0.15, y0 + 0.15),
-                          arrowprops=dict(style, connectionstyle="arc3,rad=-1.8"))
+            axis.annotate(
+                "",
+                xy=(x0 + 0.15, y0 - 0.15),
+                xytext=(x0 + 0.15, y0 + 0.15),
+                arrowprops=dict(style, connectionstyle="arc3,rad=-1.8"),
+            )
             label_at, align = (x0 + 0.45, y0), "left"
         else:
-            axis.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                          arrowprops=dict(style, shrinkA=14, shrinkB=14, connectionstyle=f"arc3,rad={bend}"))
+            axis.annotate(
+                "",
+                xy=(x1, y1),
+                xytext=(x0, y0),
+                arrowprops=dict(style, shrinkA=14, shrinkB=14, connectionstyle=f"arc3,rad={bend}"),
+            )
             # the middle of the arc: matplotlib bends it by `bend` times the chord, perpendicular to it
             middle = ((x0 + x1) / 2 + bend * (y1 - y0) / 2, (y0 + y1) / 2 - bend * (x1 - x0) / 2)
             if abs(x1 - x0) > abs(y1 - y0):  # mostly horizontal: the label above the arrow

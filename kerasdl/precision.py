@@ -87,12 +87,15 @@ def _torch_tf32():
 
     backends = torch.backends
     if hasattr(backends, "fp32_precision"):
+
         def effective(*chain):  # the first setting that is not "none", child first
             return next((s.fp32_precision for s in chain if s.fp32_precision != "none"), "ieee")
 
-        return "tf32" in (effective(backends.cuda.matmul, backends),
-                          effective(backends.cudnn.conv, backends.cudnn, backends),
-                          effective(backends.cudnn.rnn, backends.cudnn, backends))
+        return "tf32" in (
+            effective(backends.cuda.matmul, backends),
+            effective(backends.cudnn.conv, backends.cudnn, backends),
+            effective(backends.cudnn.rnn, backends.cudnn, backends),
+        )
     return backends.cudnn.allow_tf32 or torch.get_float32_matmul_precision() != "highest"
 
 

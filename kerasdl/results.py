@@ -15,17 +15,13 @@ def _plain(name, value):
         return float(value)
     if hasattr(value, "item") and getattr(value, "size", 2) == 1:  # NumPy or framework scalar
         return _plain(name, value.item())
-    raise ValueError(
-        f"record({name}=...) got a {type(value).__name__}; pass a number, string or bool"
-    )
+    raise ValueError(f"record({name}=...) got a {type(value).__name__}; pass a number, string or bool")
 
 
 def record(**metrics):
     """Show and store `metrics` (numbers or short strings) in the cell's output; return them."""
     values = {name: _plain(name, value) for name, value in metrics.items()}
-    text = "recorded: " + ", ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
-    )
+    text = "recorded: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
     try:
         from IPython import get_ipython
         from IPython.display import display

@@ -29,9 +29,7 @@ def profile():
     """Return the run profile from $KERASDL_PROFILE: "quick" (tests) or "full" (default)."""
     value = os.environ.get("KERASDL_PROFILE", "full").strip().lower() or "full"
     if value not in PROFILES:
-        raise KerasdlError(
-            f"KERASDL_PROFILE={value!r} is not a profile: use 'quick' or 'full'"
-        )
+        raise KerasdlError(f"KERASDL_PROFILE={value!r} is not a profile: use 'quick' or 'full'")
     return value
 
 
@@ -105,8 +103,14 @@ def placement(model):
             copies = getattr(value, "values", None)  # a TensorFlow MirroredVariable: one copy per replica
             devices = len(copies) if isinstance(copies, (list, tuple)) else 1
             largest = int(np.prod(variable.shape)) * np.dtype(variable.dtype).itemsize
-        rows.append({"path": variable.path, "shape": tuple(variable.shape), "devices": devices,
-                     "bytes_per_device": int(largest)})
+        rows.append(
+            {
+                "path": variable.path,
+                "shape": tuple(variable.shape),
+                "devices": devices,
+                "bytes_per_device": int(largest),
+            }
+        )
     return rows
 
 

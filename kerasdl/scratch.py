@@ -221,9 +221,7 @@ def lstm_backward(dh, cache):
     dprev_c = np.zeros((N, H), dtype=dtype)  # (N, H)
     dWx, dWh, db = np.zeros((D, 4 * H), dtype), np.zeros((H, 4 * H), dtype), np.zeros(4 * H, dtype)
     for t in reversed(range(T)):
-        dx[:, t, :], dprev_h, dprev_c, dWx_t, dWh_t, db_t = _lstm_step_back(
-            dh[:, t, :] + dprev_h, dprev_c, steps[t]
-        )
+        dx[:, t, :], dprev_h, dprev_c, dWx_t, dWh_t, db_t = _lstm_step_back(dh[:, t, :] + dprev_h, dprev_c, steps[t])
         dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
     return dx, dprev_h, dWx, dWh, db
 

@@ -67,11 +67,13 @@ class DenseStack(keras.layers.Layer):
     def build(self, input_shape):
         width = input_shape[-1]
         if width is None:
-            raise ValueError("DenseStack needs a known last axis (the width of every block); "
-                             f"got input shape {tuple(input_shape)}")
+            raise ValueError(
+                f"DenseStack needs a known last axis (the width of every block); got input shape {tuple(input_shape)}"
+            )
         limit = math.sqrt(6.0 / (width + width))  # Glorot uniform for one (width, width) kernel
-        self.kernel = self.add_weight(shape=(self.depth, width, width), name="kernel",
-                                      initializer=keras.initializers.RandomUniform(-limit, limit))
+        self.kernel = self.add_weight(
+            shape=(self.depth, width, width), name="kernel", initializer=keras.initializers.RandomUniform(-limit, limit)
+        )
         self.bias = self.add_weight(shape=(self.depth, width), initializer="zeros", name="bias")
         if self.normalize:
             self.gamma = self.add_weight(shape=(self.depth, width), initializer="ones", name="gamma")
@@ -119,5 +121,10 @@ class DenseStack(keras.layers.Layer):
         return every
 
     def get_config(self):
-        return {**super().get_config(), "depth": self.depth, "residual": self.residual, "order": self.order,
-                "normalize": self.normalize}
+        return {
+            **super().get_config(),
+            "depth": self.depth,
+            "residual": self.residual,
+            "order": self.order,
+            "normalize": self.normalize,
+        }

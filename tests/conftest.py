@@ -18,7 +18,6 @@ def backend_name():
     return BACKEND
 
 
-
 def verdicts(capsys):
     """Return ({item: passed}, {item: hint}) for what the checks printed since the last call."""
     from kerasdl import checks
@@ -37,14 +36,24 @@ def assert_items(capsys, expected):
         assert found[matches[0]] is passed, (matches[0], hints.get(matches[0]))
     return {prefix: next((h for n, h in hints.items() if n.startswith(prefix)), "") for prefix in expected}
 
+
 # The longest work first, so that the two workers of `make test` finish together
 # (longest processing time first). Under `--dist loadgroup` (tools/test_matrix.sh) each
 # module stays on one worker, so its module fixtures (a class graded, a batch of attacks)
 # run once; the notebooks are independent and long, so they are spread one by one.
 LONGEST_FIRST = (
-    "test_class_grading.py", "test_grader_attacks.py", "test_only_jax.py", "test_notebooks.py",
-    "test_grader.py", "test_doctor.py", "test_runner.py", "test_bench.py", "test_crossbackend.py",
-    "test_checks_residual.py", "test_checks_attention.py", "test_sandbox.py",
+    "test_class_grading.py",
+    "test_grader_attacks.py",
+    "test_only_jax.py",
+    "test_notebooks.py",
+    "test_grader.py",
+    "test_doctor.py",
+    "test_runner.py",
+    "test_bench.py",
+    "test_crossbackend.py",
+    "test_checks_residual.py",
+    "test_checks_attention.py",
+    "test_sandbox.py",
 )
 
 

@@ -17,8 +17,13 @@ _CELLS = []
 def pytest_runtest_makereport(item, call):
     yield
     if call.when == "call" and getattr(item, "test_outputs", None) is not None:
-        _CELLS.append({"source": item.cell.source, "tags": list(item.cell.metadata.get("tags", [])),
-                       "outputs": [dict(o) for o in item.test_outputs]})
+        _CELLS.append(
+            {
+                "source": item.cell.source,
+                "tags": list(item.cell.metadata.get("tags", [])),
+                "outputs": [dict(o) for o in item.test_outputs],
+            }
+        )
 
 
 def pytest_sessionfinish(session):

@@ -124,9 +124,9 @@ def test_gather_gradient_is_dense():
 
 
 def test_unused_argument_gets_zero_gradient():
-    _, (grad_x, grad_unused) = value_and_grad(
-        lambda x, unused: ops.sum(x**2), argnums=(0, 1)
-    )(np.array([1.0, -2.0]), np.ones(3))
+    _, (grad_x, grad_unused) = value_and_grad(lambda x, unused: ops.sum(x**2), argnums=(0, 1))(
+        np.array([1.0, -2.0]), np.ones(3)
+    )
     assert_close(grad_x, [2.0, -4.0])
     assert_close(grad_unused, np.zeros(3))
 

@@ -18,14 +18,19 @@ def run_python(code, **env):
 
 
 def test_import_kerasdl_loads_no_framework():
-    code = "import kerasdl, kerasdl.backend, kerasdl.runtime, kerasdl.course.kernels, kerasdl.data, kerasdl.course.cli, sys; " \
-           "print(sorted(m for m in ('keras', 'jax', 'torch', 'tensorflow') if m in sys.modules))"
+    code = (
+        "import kerasdl, kerasdl.backend, kerasdl.runtime, kerasdl.course.kernels, kerasdl.data, "
+        "kerasdl.course.cli, sys; "
+        "print(sorted(m for m in ('keras', 'jax', 'torch', 'tensorflow') if m in sys.modules))"
+    )
     status, out, err = run_python(code)
     assert status == 0, err
     assert out == "[]"
 
 
-@pytest.mark.parametrize("given, expected", [("jax", "jax"), ("TF", "tensorflow"), ("pytorch", "torch"), (" torch ", "torch")])
+@pytest.mark.parametrize(
+    "given, expected", [("jax", "jax"), ("TF", "tensorflow"), ("pytorch", "torch"), (" torch ", "torch")]
+)
 def test_normalize_accepts_names_and_aliases(given, expected):
     assert backend.normalize(given) == expected
 

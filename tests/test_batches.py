@@ -5,7 +5,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 
 IMAGES = np.arange(10 * 2 * 2, dtype=np.float32).reshape(10, 2, 2, 1)  # (10, 2, 2, 1): image i holds 4i..4i+3
@@ -73,12 +72,15 @@ def test_keras_preprocessing_layers_transform_each_image_differently():
     assert len({image.tobytes() for image in images}) > 1
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ((IMAGES, LABELS[:9], 4), "10 images and 9 labels"),
-    ((IMAGES, LABELS, 0), "batch_size must be a whole number of at least 1"),
-    ((IMAGES, LABELS, 2.5), "batch_size must be a whole number"),
-    ((IMAGES, LABELS, 11), "batch_size 11 is larger than the 10 images"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ((IMAGES, LABELS[:9], 4), "10 images and 9 labels"),
+        ((IMAGES, LABELS, 0), "batch_size must be a whole number of at least 1"),
+        ((IMAGES, LABELS, 2.5), "batch_size must be a whole number"),
+        ((IMAGES, LABELS, 11), "batch_size 11 is larger than the 10 images"),
+    ],
+)
 def test_bad_arguments_say_what_to_pass(arguments, message):
     with pytest.raises(ValueError, match=message):
         ImageBatches(*arguments)
@@ -92,6 +94,9 @@ def test_bad_augmentation_settings_say_what_to_pass():
 
 
 def test_importing_kerasdl_does_not_load_it():
-    code = "import sys, kerasdl, kerasdl.data, kerasdl.plots; print('kerasdl.batches' in sys.modules, 'keras' in sys.modules)"
+    code = (
+        "import sys, kerasdl, kerasdl.data, kerasdl.plots; "
+        "print('kerasdl.batches' in sys.modules, 'keras' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.split() == ["False", "False"]

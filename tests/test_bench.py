@@ -50,12 +50,15 @@ def test_the_median_of_rounds_ignores_one_slow_round(monkeypatch):
     assert timing["ms_per_step"] == pytest.approx(12.0)
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"warmup": -1}, "warmup must be a whole number >= 0"),
-    ({"steps": 0}, "steps must be a whole number >= 1, got 0"),
-    ({"repeats": 1.5}, "repeats must be a whole number >= 1, got 1.5"),
-    ({"steps": True}, "steps must be a whole number >= 1, got True"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"warmup": -1}, "warmup must be a whole number >= 0"),
+        ({"steps": 0}, "steps must be a whole number >= 1, got 0"),
+        ({"repeats": 1.5}, "repeats must be a whole number >= 1, got 1.5"),
+        ({"steps": True}, "steps must be a whole number >= 1, got True"),
+    ],
+)
 def test_bad_counts_raise_value_error(arguments, message):
     with pytest.raises(ValueError, match=message):
         bench.time_steps(lambda: None, **arguments)
@@ -92,13 +95,18 @@ def test_default_layers_on_this_cpu(kind):
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
-@pytest.mark.parametrize("options, why", [
-    ({"recurrent_dropout": 0.2}, "recurrent_dropout"),
-    ({"use_cudnn": False}, "use_cudnn=False"),
-])
+@pytest.mark.parametrize(
+    "options, why",
+    [
+        ({"recurrent_dropout": 0.2}, "recurrent_dropout"),
+        ({"use_cudnn": False}, "use_cudnn=False"),
+    ],
+)
 def test_recurrent_dropout_and_use_cudnn_false_mean_the_generic_loop(kind, options, why):
-    assert bench.recurrent_path(recurrent(kind, **options)) == ("generic loop", why if why != "recurrent_dropout"
-                                                                else "recurrent_dropout > 0")
+    assert bench.recurrent_path(recurrent(kind, **options)) == (
+        "generic loop",
+        why if why != "recurrent_dropout" else "recurrent_dropout > 0",
+    )
 
 
 def test_a_mask_or_reset_before_leaves_the_fused_paths_of_jax_and_torch():
@@ -119,9 +127,15 @@ def test_the_rules_agree_with_the_backend_functions_keras_tries_first():
         layer = recurrent(kind, **options)
         cell = layer.cell
         state = np.zeros((2, 4), dtype="float32")
-        arguments = dict(mask=None, kernel=cell.kernel, recurrent_kernel=cell.recurrent_kernel, bias=cell.bias,
-                         activation=cell.activation, recurrent_activation=cell.recurrent_activation,
-                         unroll=layer.unroll)
+        arguments = dict(
+            mask=None,
+            kernel=cell.kernel,
+            recurrent_kernel=cell.recurrent_kernel,
+            bias=cell.bias,
+            activation=cell.activation,
+            recurrent_activation=cell.recurrent_activation,
+            unroll=layer.unroll,
+        )
         try:
             if kind == "LSTM":
                 keras_backend.lstm(x, state, state, **arguments)
@@ -165,8 +179,9 @@ def test_asking_for_a_gpu_where_there_is_none_gives_error_rows():
     if bench._gpu():
         pytest.skip("this machine has a GPU")
     rows = bench.measure(("lstm",), gpu=True)
-    assert rows == [{"backend": BACKEND, "implementation": "Keras", "model": "lstm",
-                     "error": f"no CUDA GPU visible to {BACKEND}"}]
+    assert rows == [
+        {"backend": BACKEND, "implementation": "Keras", "model": "lstm", "error": f"no CUDA GPU visible to {BACKEND}"}
+    ]
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="native PyTorch whatever the backend: once, in the torch pass")
@@ -181,8 +196,16 @@ def test_run_measures_in_a_fresh_process_and_skips_missing_frameworks(monkeypatc
     lines = []
     real = crossbackend.installed
     monkeypatch.setattr(crossbackend, "installed", lambda name: name == BACKEND and real(name))
-    rows = bench.run(["jax", "torch", "tensorflow"], cases=("gru",), units=4, batch_size=2, sequence_length=3,
-                     steps=1, repeats=1, echo=lines.append)  # native PyTorch too, unless torch is "missing"
+    rows = bench.run(
+        ["jax", "torch", "tensorflow"],
+        cases=("gru",),
+        units=4,
+        batch_size=2,
+        sequence_length=3,
+        steps=1,
+        repeats=1,
+        echo=lines.append,
+    )  # native PyTorch too, unless torch is "missing"
     assert [(row["backend"], row["model"]) for row in rows if row["implementation"] == "Keras"] == [(BACKEND, "gru")]
     assert all("error" not in row for row in rows) and rows[0]["path"] == DEFAULT_PATHS[BACKEND]["GRU"]
     native = [row["model"] for row in rows if row["implementation"] == "native"]
@@ -203,15 +226,30 @@ def test_run_rejects_bad_settings_before_starting_anything():
 
 
 def row(backend, model, ms, implementation="Keras", path="generic loop"):
-    return {"backend": backend, "implementation": implementation, "model": model, "ms_per_step": ms,
-            "path": path, "units": 8, "batch_size": 4, "sequence_length": 6, "device": "CPU",
-            "rounds": [ms, ms, ms], "threads": "1"}
+    return {
+        "backend": backend,
+        "implementation": implementation,
+        "model": model,
+        "ms_per_step": ms,
+        "path": path,
+        "units": 8,
+        "batch_size": 4,
+        "sequence_length": 6,
+        "device": "CPU",
+        "rounds": [ms, ms, ms],
+        "threads": "1",
+    }
 
 
 def test_the_table_gives_the_ratio_to_the_fastest_per_model_fastest_first():
-    rows = [row("torch", "lstm", 500.0), row("jax", "lstm", 200.0), row("PyTorch", "lstm", 100.0, "native"),
-            row("jax", "gru", 50.0, path="JAX scan GRU"), row("tensorflow", "gru", 75.0),
-            {"backend": "torch", "implementation": "Keras", "model": "gru", "error": "ran past 600 s"}]
+    rows = [
+        row("torch", "lstm", 500.0),
+        row("jax", "lstm", 200.0),
+        row("PyTorch", "lstm", 100.0, "native"),
+        row("jax", "gru", 50.0, path="JAX scan GRU"),
+        row("tensorflow", "gru", 75.0),
+        {"backend": "torch", "implementation": "Keras", "model": "gru", "error": "ran past 600 s"},
+    ]
     lines = bench.table(rows).splitlines()
     assert lines[0].split()[:4] == ["model", "backend", "implementation", "ms/step"]
     assert [line.split()[1] for line in lines[1:4]] == ["PyTorch", "jax", "torch"]

@@ -34,27 +34,33 @@ def test_a_list_or_tuple_of_numbers_is_an_array(capsys):
     assert checks.expect_array([np.int64(1), 2]).dtype.kind == "i"
 
 
-@pytest.mark.parametrize("value, message", [
-    ([[0.0] * 40, [0.0] * 39], "expected an array of shape (N, 40), got a list whose rows have different lengths"),
-    ([["a"] * 40], "expected an array of shape (N, 40), got a list holding a str"),
-    ([[None] * 40], "expected an array of shape (N, 40), got a list holding None"),
-    ([[True] * 40], "expected an array of shape (N, 40), got a list holding a bool"),
-    ([[0.0] * 40, ("x",)], "expected an array of shape (N, 40), got a list holding a str"),
-    ([[0.0] * 40] * 3 + [[math.nan] * 40], "the array contains NaN or infinite values"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ([[0.0] * 40, [0.0] * 39], "expected an array of shape (N, 40), got a list whose rows have different lengths"),
+        ([["a"] * 40], "expected an array of shape (N, 40), got a list holding a str"),
+        ([[None] * 40], "expected an array of shape (N, 40), got a list holding None"),
+        ([[True] * 40], "expected an array of shape (N, 40), got a list holding a bool"),
+        ([[0.0] * 40, ("x",)], "expected an array of shape (N, 40), got a list holding a str"),
+        ([[0.0] * 40] * 3 + [[math.nan] * 40], "the array contains NaN or infinite values"),
+    ],
+)
 def test_a_list_that_is_no_array_of_numbers_is_reported_not_raised(value, message, capsys):
     passed = checks.check("windows", lambda: checks.expect_array(value, shape=("N", 40)) is not None)
     assert passed is False
     assert capsys.readouterr().out == f"✘ windows — {message}\n"
 
 
-@pytest.mark.parametrize("value, message", [
-    (np.zeros((3, 4)), "expected an array of shape (N, 40), got shape (3, 4)"),
-    (np.zeros(40), "expected an array of shape (N, 40), got shape (40,)"),
-    (np.full((2, 40), np.nan), "the array contains NaN or infinite values"),
-    (None, "expected an array of shape (N, 40), got None"),
-    ("0.5", "expected an array of shape (N, 40), got a str"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (np.zeros((3, 4)), "expected an array of shape (N, 40), got shape (3, 4)"),
+        (np.zeros(40), "expected an array of shape (N, 40), got shape (40,)"),
+        (np.full((2, 40), np.nan), "the array contains NaN or infinite values"),
+        (None, "expected an array of shape (N, 40), got None"),
+        ("0.5", "expected an array of shape (N, 40), got a str"),
+    ],
+)
 def test_a_wrong_shape_type_or_nan_is_reported(value, message, capsys):
     assert checks.check("windows", lambda: checks.expect_array(value, shape=(None, 40)) is not None) is False
     assert capsys.readouterr().out == f"✘ windows — {message}\n"
@@ -85,8 +91,7 @@ def test_a_bare_assert_and_a_check_error_give_their_own_words(capsys):
 
     assert checks.check("bare", bare) is False
     assert checks.check("explained", explained) is False
-    assert capsys.readouterr().out == ("✘ bare — the check's condition was false\n"
-                                       "✘ explained — the loss went up\n")
+    assert capsys.readouterr().out == ("✘ bare — the check's condition was false\n✘ explained — the loss went up\n")
 
 
 def test_not_implemented_propagates_so_graders_see_not_attempted(capsys):
@@ -111,12 +116,15 @@ def test_expect_close_rejects_wrong_values_without_giving_them_away():
         checks.expect_close(3.5, 3.0)
 
 
-@pytest.mark.parametrize("value, message", [
-    ("1.0", "expected a number, got a str"),
-    (True, "expected a number, got a bool"),
-    (np.zeros(3), "expected a single number, got an array of shape (3,)"),
-    (math.nan, "expected a finite number, got NaN or infinity"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("1.0", "expected a number, got a str"),
+        (True, "expected a number, got a bool"),
+        (np.zeros(3), "expected a single number, got an array of shape (3,)"),
+        (math.nan, "expected a finite number, got NaN or infinity"),
+    ],
+)
 def test_expect_number_rejects_what_is_not_one_number(value, message):
     with pytest.raises(checks.CheckError) as caught:
         checks.expect_number(value)
@@ -161,10 +169,18 @@ def test_hints_stay_on_one_line(capsys):
     assert capsys.readouterr().out == "✘ item — first line second line\n"
 
 
-@pytest.mark.parametrize("result, passed", [
-    (np.False_, False), (np.array(False), False), (np.mean([1.0, 2.0]) > 5, False),
-    (np.True_, True), (np.array(True), True), (None, True), (np.zeros(3), True),
-])
+@pytest.mark.parametrize(
+    "result, passed",
+    [
+        (np.False_, False),
+        (np.array(False), False),
+        (np.mean([1.0, 2.0]) > 5, False),
+        (np.True_, True),
+        (np.array(True), True),
+        (None, True),
+        (np.zeros(3), True),
+    ],
+)
 def test_numpy_false_from_a_body_is_a_failure(result, passed, capsys):
     assert checks.check("comparison", lambda: result, hint="look again") is passed
     assert capsys.readouterr().out.startswith("✔" if passed else "✘")
@@ -187,36 +203,52 @@ def test_a_whole_number_in_any_numeric_form_is_accepted(value):
     assert type(checks.expect_whole(value, "the size")) is int
 
 
-@pytest.mark.parametrize("value, message", [
-    (25.5, "the size should be a whole number, got 25.5"),
-    (True, "the size should be a whole number, got a bool"),
-    (None, "the size should be a whole number, got None"),
-    ("26", "the size should be a whole number, got a str"),
-    ((26, 26), "the size should be a whole number, got a tuple"),
-    (np.array([26, 26]), "the size should be a whole number, got an ndarray"),
-    (math.inf, "the size should be a whole number, got inf"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (25.5, "the size should be a whole number, got 25.5"),
+        (True, "the size should be a whole number, got a bool"),
+        (None, "the size should be a whole number, got None"),
+        ("26", "the size should be a whole number, got a str"),
+        ((26, 26), "the size should be a whole number, got a tuple"),
+        (np.array([26, 26]), "the size should be a whole number, got an ndarray"),
+        (math.inf, "the size should be a whole number, got inf"),
+    ],
+)
 def test_what_is_not_a_whole_number_is_named(value, message):
     with pytest.raises(checks.CheckError) as caught:
         checks.expect_whole(value, "the size")
     assert str(caught.value) == message
 
 
-@pytest.mark.parametrize("value, shape", [
-    ((26, 26, 32), (26, 26, 32)), ([26, 26, 32], (26, 26, 32)), (np.array([26, 26, 32]), (26, 26, 32)),
-    ((2304,), (2304,)), (2304, (2304,)), (np.int64(2304), (2304,)), ((26.0, 26, np.int32(32)), (26, 26, 32)),
-])
+@pytest.mark.parametrize(
+    "value, shape",
+    [
+        ((26, 26, 32), (26, 26, 32)),
+        ([26, 26, 32], (26, 26, 32)),
+        (np.array([26, 26, 32]), (26, 26, 32)),
+        ((2304,), (2304,)),
+        (2304, (2304,)),
+        (np.int64(2304), (2304,)),
+        ((26.0, 26, np.int32(32)), (26, 26, 32)),
+    ],
+)
 def test_a_shape_is_a_tuple_a_list_a_1d_array_or_one_number(value, shape):
     assert checks.expect_shape(value, "the output shape") == shape
 
 
-@pytest.mark.parametrize("value, message", [
-    ("26x26x32", "the output shape should be a tuple of sizes, such as (26, 26, 32) or (10,); got a str"),
-    (np.zeros((2, 3), int), "the output shape should be a tuple of sizes, such as (26, 26, 32) or (10,); "
-                            "got an array of shape (2, 3)"),
-    ((None, 26, 26, 32), "each size in the output shape should be a whole number, got None"),
-    ((26.5, 26), "each size in the output shape should be a whole number, got 26.5"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("26x26x32", "the output shape should be a tuple of sizes, such as (26, 26, 32) or (10,); got a str"),
+        (
+            np.zeros((2, 3), int),
+            "the output shape should be a tuple of sizes, such as (26, 26, 32) or (10,); got an array of shape (2, 3)",
+        ),
+        ((None, 26, 26, 32), "each size in the output shape should be a whole number, got None"),
+        ((26.5, 26), "each size in the output shape should be a whole number, got 26.5"),
+    ],
+)
 def test_what_is_not_a_shape_is_named(value, message):
     with pytest.raises(checks.CheckError) as caught:
         checks.expect_shape(value, "the output shape")
@@ -232,10 +264,20 @@ def test_several_results_come_as_a_tuple_or_a_list():
         assert str(caught.value) == f"expected a tuple of 2: (x, y); got {got}"
 
 
-@pytest.mark.parametrize("name, words", [
-    ("LSTM", "an LSTM"), ("GRU", "a GRU"), ("RNN", "an RNN"), ("ndarray", "an ndarray"), ("list", "a list"),
-    ("int", "an int"), ("EagerTensor", "an EagerTensor"), ("Tensor", "a Tensor"), ("SimpleRNN", "a SimpleRNN"),
-])
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("LSTM", "an LSTM"),
+        ("GRU", "a GRU"),
+        ("RNN", "an RNN"),
+        ("ndarray", "an ndarray"),
+        ("list", "a list"),
+        ("int", "an int"),
+        ("EagerTensor", "an EagerTensor"),
+        ("Tensor", "a Tensor"),
+        ("SimpleRNN", "a SimpleRNN"),
+    ],
+)
 def test_articles_follow_how_names_are_read(name, words):
     assert checks.article(name) == words
 
@@ -252,8 +294,10 @@ def test_a_written_answer_is_recorded_neither_passed_nor_failed(capsys):
     assert checks.hints(out) == {}
 
 
-@pytest.mark.parametrize("answer, got", [("", "an empty string"), ("  \n ", "an empty string"), (None, "None"),
-                                         (["a", "b"], "a list"), (42, "an int")])
+@pytest.mark.parametrize(
+    "answer, got",
+    [("", "an empty string"), ("  \n ", "an empty string"), (None, "None"), (["a", "b"], "a list"), (42, "an int")],
+)
 def test_a_missing_written_answer_is_a_cross_that_says_what_to_write(answer, got, capsys):
     checks.record_answer("written: why", answer, "model")
     out = capsys.readouterr().out
@@ -263,12 +307,16 @@ def test_a_missing_written_answer_is_a_cross_that_says_what_to_write(answer, got
 def test_the_answer_bundle_keeps_the_texts_out_of_the_compared_data():
     data, metadata = checks.answer_bundle("written: why", "my words", "the model answer")
     assert data == {"text/plain": "", checks.ANSWER_MIME: {"item": "written: why"}}  # the same for every answer
-    assert metadata == {checks.ANSWER_MIME: {"item": "written: why", "answer": "my words",
-                                             "model_answer": "the model answer"}}
-    outputs = [{"output_type": "stream", "name": "stdout", "text": "✎ written: why — recorded for your instructor\n"},
-               {"output_type": "display_data", "data": data, "metadata": metadata}]
-    assert checks.answers(outputs) == [{"item": "written: why", "answer": "my words",
-                                        "model_answer": "the model answer"}]
+    assert metadata == {
+        checks.ANSWER_MIME: {"item": "written: why", "answer": "my words", "model_answer": "the model answer"}
+    }
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": "✎ written: why — recorded for your instructor\n"},
+        {"output_type": "display_data", "data": data, "metadata": metadata},
+    ]
+    assert checks.answers(outputs) == [
+        {"item": "written: why", "answer": "my words", "model_answer": "the model answer"}
+    ]
     assert checks.answers([outputs[0]]) == []
     with pytest.raises(ValueError, match="non-empty"):
         checks.answer_bundle("why — because", "a", "b")
@@ -281,35 +329,69 @@ def test_nbval_passes_a_recorded_answer_worded_differently_from_the_stored_one(t
     import sys
 
     import nbformat
+    from conftest import BACKEND, ROOT
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from conftest import BACKEND, ROOT
-
     def notebook(answer):
-        source = ("# NBVAL_CHECK_OUTPUT\nfrom kerasdl import checks\n"
-                  f"checks.record_answer('written: why', {answer!r}, 'the model answer')")
-        return new_notebook(cells=[new_code_cell(source, execution_count=1)], metadata={
-            "kernelspec": {"name": f"kerasdl-{BACKEND}", "display_name": BACKEND, "language": "python"}})
+        source = (
+            "# NBVAL_CHECK_OUTPUT\nfrom kerasdl import checks\n"
+            f"checks.record_answer('written: why', {answer!r}, 'the model answer')"
+        )
+        return new_notebook(
+            cells=[new_code_cell(source, execution_count=1)],
+            metadata={"kernelspec": {"name": f"kerasdl-{BACKEND}", "display_name": BACKEND, "language": "python"}},
+        )
 
     stored = notebook("the stored wording")
     data, metadata = checks.answer_bundle("written: why", "the stored wording", "the model answer")
     stored.cells[0].outputs = [
         new_output("stream", name="stdout", text="✎ written: why — recorded for your instructor\n"),
-        new_output("display_data", data=data, metadata=metadata)]
+        new_output("display_data", data=data, metadata=metadata),
+    ]
     stored.cells[0].source = notebook("quite another wording, by the learner").cells[0].source
     path = tmp_path / "recorded.ipynb"
     nbformat.write(stored, path)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-         "--nbval-kernel-name", f"kerasdl-{BACKEND}", str(path)],
-        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-kernel-name",
+            f"kerasdl-{BACKEND}",
+            str(path),
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "1 passed" in done.stdout
 
     stored.cells[0].outputs[1]["data"][checks.ANSWER_MIME] = {"item": "another item"}  # the data is compared
     nbformat.write(stored, path)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-         "--nbval-kernel-name", f"kerasdl-{BACKEND}", str(path)],
-        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-kernel-name",
+            f"kerasdl-{BACKEND}",
+            str(path),
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode != 0  # so the first run's pass is not vacuous

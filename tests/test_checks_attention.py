@@ -9,12 +9,11 @@ import math
 import keras
 import numpy as np
 import pytest
+from conftest import verdicts
 from keras import layers, ops
 
-from conftest import verdicts
 from kerasdl import data, precision
 from kerasdl.checks import attention
-
 
 # ---------------------------------------------------------------- right answers (as in the solution notebook)
 
@@ -41,8 +40,14 @@ def multi_head_attention(query_input, value_input, weights, mask=None):
     return ops.einsum("bhtv,hvd->btd", attended, wo) + bo
 
 
-SHAPES = {"query kernel": (16, 4, 8), "output kernel": (4, 8, 16), "projected query": (2, 5, 4, 8),
-          "projected key": (2, 7, 4, 8), "attention weights": (2, 4, 5, 7), "output": (2, 5, 16)}
+SHAPES = {
+    "query kernel": (16, 4, 8),
+    "output kernel": (4, 8, 16),
+    "projected query": (2, 5, 4, 8),
+    "projected key": (2, 7, 4, 8),
+    "attention weights": (2, 4, 5, 7),
+    "output": (2, 5, 16),
+}
 NUM_PARAMETERS = 3 * (16 * 32 + 32) + (32 * 16 + 16)  # query, key, value projections and the output
 
 
@@ -60,16 +65,21 @@ def failed(capsys):
 # ---------------------------------------------------------------- the references against Keras
 
 
-@pytest.mark.parametrize("heads, key_dim, features, query_length, value_length, masked", [
-    (1, 8, 8, 5, 5, False), (4, 4, 12, 6, 6, False), (3, 5, 10, 4, 7, True), (2, 16, 6, 9, 3, True)])
-def test_by_hand_attention_equals_multi_head_attention_to_1e_5(heads, key_dim, features, query_length,
-                                                                value_length, masked):
+@pytest.mark.parametrize(
+    "heads, key_dim, features, query_length, value_length, masked",
+    [(1, 8, 8, 5, 5, False), (4, 4, 12, 6, 6, False), (3, 5, 10, 4, 7, True), (2, 16, 6, 9, 3, True)],
+)
+def test_by_hand_attention_equals_multi_head_attention_to_1e_5(
+    heads, key_dim, features, query_length, value_length, masked
+):
     layer = attention.multi_head_layer(heads, key_dim, features, seed=heads)
-    query_input, value_input, mask = attention._mha_problem(heads, key_dim, features, query_length, value_length,
-                                                            masked, seed=7)
+    query_input, value_input, mask = attention._mha_problem(
+        heads, key_dim, features, query_length, value_length, masked, seed=7
+    )
     expected, expected_weights = attention.layer_output(layer, query_input, value_input, mask)
-    reference, reference_weights = attention.reference_multi_head_attention(query_input, value_input,
-                                                                            layer.get_weights(), mask)
+    reference, reference_weights = attention.reference_multi_head_attention(
+        query_input, value_input, layer.get_weights(), mask
+    )
     np.testing.assert_allclose(reference, expected, rtol=1e-5, atol=1e-5)  # float64 NumPy against the layer
     np.testing.assert_allclose(reference_weights, expected_weights, rtol=1e-5, atol=1e-6)
     weights = [ops.convert_to_tensor(w) for w in layer.get_weights()]
@@ -93,8 +103,11 @@ def test_multi_head_attention_scales_by_one_over_sqrt_key_dim_and_attention_does
 
 
 def test_reference_causal_mask_and_exact_match():
-    assert attention.reference_causal_mask(3).tolist() == [[True, False, False], [True, True, False],
-                                                           [True, True, True]]
+    assert attention.reference_causal_mask(3).tolist() == [
+        [True, False, False],
+        [True, True, False],
+        [True, True, True],
+    ]
     scores = np.eye(3)[[[0, 1], [2, 2]]]  # (2 rows, 2 positions, 3 classes)
     assert attention.exact_match(scores, [[0, 1], [2, 2]]) == 1.0
     assert attention.exact_match(scores, [[0, 1], [2, 0]]) == 0.5
@@ -130,8 +143,16 @@ def numpy_attention(query, key, value, mask=None):
     return weights @ value, weights
 
 
-@pytest.mark.parametrize("answer", [scaled_dot_product_attention, einsum_attention, additive_mask_attention,
-                                    numpy_attention, attention.reference_attention])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        scaled_dot_product_attention,
+        einsum_attention,
+        additive_mask_attention,
+        numpy_attention,
+        attention.reference_attention,
+    ],
+)
 def test_attention_passes_right_answers_written_many_ways(answer, capsys):
     attention.check_scaled_dot_product_attention(answer)
     assert len(all_passed(capsys)) == 5
@@ -152,16 +173,19 @@ def attention_with(scale=lambda d: math.sqrt(d), axis=-1, mask_mode="before", ma
     return wrong
 
 
-@pytest.mark.parametrize("wrong, item, words", [
-    (attention_with(axis=-2), "each query's weights sum to 1 over the keys", "over the queries"),
-    (attention_with(axis=-2), "matches softmax(QKᵀ/√d_k)·V without a mask", "softmax runs over the queries"),
-    (attention_with(scale=lambda d: 1.0), "matches softmax(QKᵀ/√d_k)·V without a mask", "not scaled"),
-    (attention_with(scale=lambda d: d), "matches softmax(QKᵀ/√d_k)·V without a mask", "not by d_k"),
-    (attention_with(mask_mode="after"), "with a padding mask, masked keys get no weight", "after the softmax"),
-    (attention_with(mask_mode="ignored"), "with a padding mask, masked keys get no weight", "mask is ignored"),
-    (attention_with(masked_value=0.0), "with a padding mask, masked keys get no weight", "exp(0)"),
-    (attention_with(swap=True), "with a padding mask, masked keys get no weight", "wrong way round"),
-])
+@pytest.mark.parametrize(
+    "wrong, item, words",
+    [
+        (attention_with(axis=-2), "each query's weights sum to 1 over the keys", "over the queries"),
+        (attention_with(axis=-2), "matches softmax(QKᵀ/√d_k)·V without a mask", "softmax runs over the queries"),
+        (attention_with(scale=lambda d: 1.0), "matches softmax(QKᵀ/√d_k)·V without a mask", "not scaled"),
+        (attention_with(scale=lambda d: d), "matches softmax(QKᵀ/√d_k)·V without a mask", "not by d_k"),
+        (attention_with(mask_mode="after"), "with a padding mask, masked keys get no weight", "after the softmax"),
+        (attention_with(mask_mode="ignored"), "with a padding mask, masked keys get no weight", "mask is ignored"),
+        (attention_with(masked_value=0.0), "with a padding mask, masked keys get no weight", "exp(0)"),
+        (attention_with(swap=True), "with a padding mask, masked keys get no weight", "wrong way round"),
+    ],
+)
 def test_attention_rejects_plausible_mistakes_and_names_them(wrong, item, words, capsys):
     attention.check_scaled_dot_product_attention(wrong)
     rejected = failed(capsys)
@@ -193,26 +217,32 @@ def test_an_unsolved_part_propagates():
 # ---------------------------------------------------------------- part 2: the causal mask
 
 
-@pytest.mark.parametrize("answer", [
-    causal_mask,
-    lambda n: np.tril(np.ones((n, n))).astype(int),  # 1/0 instead of True/False
-    lambda n: ops.tril(ops.ones((n, n))) > 0,  # a backend tensor
-    lambda n: [[j <= i for j in range(n)] for i in range(n)],  # nested lists
-    lambda n: np.arange(n)[:, None] >= np.arange(n)[None, :],
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        causal_mask,
+        lambda n: np.tril(np.ones((n, n))).astype(int),  # 1/0 instead of True/False
+        lambda n: ops.tril(ops.ones((n, n))) > 0,  # a backend tensor
+        lambda n: [[j <= i for j in range(n)] for i in range(n)],  # nested lists
+        lambda n: np.arange(n)[:, None] >= np.arange(n)[None, :],
+    ],
+)
 def test_causal_mask_passes_right_answers(answer, capsys):
     attention.check_causal_mask(answer)
     assert len(all_passed(capsys)) == 2
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (lambda n: causal_mask(n).T, "transposed"),
-    (lambda n: np.tril(np.ones((n, n), dtype=bool), -1), "attend to itself"),
-    (lambda n: ~causal_mask(n), "wrong way round"),
-    (lambda n: np.ones((n, n), dtype=bool), "query i may attend to keys 0…i"),
-    (lambda n: np.tril(np.ones((n, n))) * 2.0, "True/False"),
-    (lambda n: causal_mask(n + 1), "shape"),
-])
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda n: causal_mask(n).T, "transposed"),
+        (lambda n: np.tril(np.ones((n, n), dtype=bool), -1), "attend to itself"),
+        (lambda n: ~causal_mask(n), "wrong way round"),
+        (lambda n: np.ones((n, n), dtype=bool), "query i may attend to keys 0…i"),
+        (lambda n: np.tril(np.ones((n, n))) * 2.0, "True/False"),
+        (lambda n: causal_mask(n + 1), "shape"),
+    ],
+)
 def test_causal_mask_rejects_plausible_mistakes(wrong, words, capsys):
     attention.check_causal_mask(wrong)
     rejected = failed(capsys)
@@ -236,32 +266,39 @@ def test_projection_answers_match_keras_and_pass_as_lists_or_arrays(capsys):
     attention.check_projection_shapes(SHAPES, NUM_PARAMETERS)
     assert len(all_passed(capsys)) == 4
     attention.check_projection_shapes({name: list(shape) for name, shape in SHAPES.items()}, float(NUM_PARAMETERS))
-    attention.check_projection_shapes({name: np.array(shape) for name, shape in SHAPES.items()},
-                                      np.int64(NUM_PARAMETERS))
+    attention.check_projection_shapes(
+        {name: np.array(shape) for name, shape in SHAPES.items()}, np.int64(NUM_PARAMETERS)
+    )
     assert len(all_passed(capsys)) == 4
 
 
-@pytest.mark.parametrize("name, wrong, item, words", [
-    ("query kernel", (16, 32), "kernel shapes of the query and output projections", "own axis"),
-    ("output kernel", (32, 16), "kernel shapes of the query and output projections", "own axis"),
-    ("projected query", (2, 5, 32), "shapes of the projected query and key", "own axis"),
-    ("projected key", (2, 5, 4, 8), "shapes of the projected query and key", "value input"),
-    ("attention weights", (2, 5, 7, 4), "shapes of the attention weights and the output", "heads right after"),
-    ("attention weights", (2, 4, 7, 5), "shapes of the attention weights and the output", "a row per query"),
-    ("output", (2, 5, 4, 8), "shapes of the attention weights and the output", "wrong"),
-])
+@pytest.mark.parametrize(
+    "name, wrong, item, words",
+    [
+        ("query kernel", (16, 32), "kernel shapes of the query and output projections", "own axis"),
+        ("output kernel", (32, 16), "kernel shapes of the query and output projections", "own axis"),
+        ("projected query", (2, 5, 32), "shapes of the projected query and key", "own axis"),
+        ("projected key", (2, 5, 4, 8), "shapes of the projected query and key", "value input"),
+        ("attention weights", (2, 5, 7, 4), "shapes of the attention weights and the output", "heads right after"),
+        ("attention weights", (2, 4, 7, 5), "shapes of the attention weights and the output", "a row per query"),
+        ("output", (2, 5, 4, 8), "shapes of the attention weights and the output", "wrong"),
+    ],
+)
 def test_projection_shapes_reject_plausible_mistakes(name, wrong, item, words, capsys):
     attention.check_projection_shapes({**SHAPES, name: wrong}, NUM_PARAMETERS)
     rejected = failed(capsys)
     assert list(rejected) == [item] and words in rejected[item], rejected
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (NUM_PARAMETERS - 3 * 32 - 16, "biases are missing"),
-    (NUM_PARAMETERS - 16 * 32 - 32, "four projections"),
-    (NUM_PARAMETERS + 1, "add up"),
-    ("2160", "whole number"),
-])
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (NUM_PARAMETERS - 3 * 32 - 16, "biases are missing"),
+        (NUM_PARAMETERS - 16 * 32 - 32, "four projections"),
+        (NUM_PARAMETERS + 1, "add up"),
+        ("2160", "whole number"),
+    ],
+)
 def test_parameter_count_rejects_plausible_mistakes(wrong, words, capsys):
     attention.check_projection_shapes(SHAPES, wrong)
     rejected = failed(capsys)
@@ -301,23 +338,24 @@ def numpy_multi_head_attention(query_input, value_input, weights, mask=None):
     return attention.reference_multi_head_attention(query_input, value_input, weights, mask)[0]
 
 
-@pytest.mark.parametrize("answer", [multi_head_attention, reshaping_multi_head_attention,
-                                    numpy_multi_head_attention])
+@pytest.mark.parametrize("answer", [multi_head_attention, reshaping_multi_head_attention, numpy_multi_head_attention])
 def test_multi_head_attention_passes_right_answers(answer, capsys):
     attention.check_multi_head_attention(answer)
     assert len(all_passed(capsys)) == 3
 
 
 def without_biases(query_input, value_input, weights, mask=None):
-    return multi_head_attention(query_input, value_input, [w if i % 2 == 0 else w * 0 for i, w in enumerate(weights)],
-                                mask)
+    return multi_head_attention(
+        query_input, value_input, [w if i % 2 == 0 else w * 0 for i, w in enumerate(weights)], mask
+    )
 
 
 def without_scale(query_input, value_input, weights, mask=None):
     wq, bq, *rest = weights
     key_dim = wq.shape[-1]
-    return multi_head_attention(query_input, value_input, [wq * math.sqrt(key_dim), bq * math.sqrt(key_dim), *rest],
-                                mask)
+    return multi_head_attention(
+        query_input, value_input, [wq * math.sqrt(key_dim), bq * math.sqrt(key_dim), *rest], mask
+    )
 
 
 def heads_mixed_up(query_input, value_input, weights, mask=None):
@@ -334,12 +372,15 @@ def heads_mixed_up(query_input, value_input, weights, mask=None):
     return ops.einsum("bhtv,hvd->btd", attended, wo) + bo
 
 
-@pytest.mark.parametrize("wrong, cases, words", [
-    (without_biases, 3, "biases are missing"),
-    (without_scale, 3, "not scaled"),
-    (lambda q, v, w, mask=None: multi_head_attention(q, v, w, None), 1, "mask is ignored"),
-    (heads_mixed_up, 2, "heads as their own axis"),
-])
+@pytest.mark.parametrize(
+    "wrong, cases, words",
+    [
+        (without_biases, 3, "biases are missing"),
+        (without_scale, 3, "not scaled"),
+        (lambda q, v, w, mask=None: multi_head_attention(q, v, w, None), 1, "mask is ignored"),
+        (heads_mixed_up, 2, "heads as their own axis"),
+    ],
+)
 def test_multi_head_attention_rejects_plausible_mistakes(wrong, cases, words, capsys):
     attention.check_multi_head_attention(wrong)
     rejected = failed(capsys)
@@ -401,26 +442,35 @@ def looking_at(characters, length):
 RIGHT_READING = {"Thursday, May 3 1979": [10, 11, 12], "03/05/79": [3, 4]}
 
 
-@pytest.mark.parametrize("answer", [RIGHT_READING, {"Thursday, May 3 1979": [10], "03/05/79": 4},
-                                    {"Thursday, May 3 1979": (10, 11), "03/05/79": {4, 3}},
-                                    {"Thursday, May 3 1979": np.arange(10, 13), "03/05/79": range(3, 5)}])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        RIGHT_READING,
+        {"Thursday, May 3 1979": [10], "03/05/79": 4},
+        {"Thursday, May 3 1979": (10, 11), "03/05/79": {4, 3}},
+        {"Thursday, May 3 1979": np.arange(10, 13), "03/05/79": range(3, 5)},
+    ],
+)
 def test_month_reading_passes_the_month_where_the_map_is_darkest(answer, capsys):
     model, vocabulary = looking_at("M5", 24)
     attention.check_month_reading(answer, model, vocabulary, 24)
     assert len(all_passed(capsys)) == 2
 
 
-@pytest.mark.parametrize("answer, words", [
-    ({"Thursday, May 3 1979": [14], "03/05/79": [0, 1]}, "hold '3', not the month"),
-    ({"Thursday, May 3 1979": list(range(8)), "03/05/79": [6, 7]}, "'Thursday'"),
-    ({"Thursday, May 3 1979": [11, 12, 13], "03/05/79": [4, 5]}, "count from 0"),
-    ({"Thursday, May 3 1979": [5, 6], "03/05/79": [5, 6]}, "month's places in the output"),
-    ({"Thursday, May 3 1979": [11, 12], "03/05/79": [3]}, "not where the map is darkest"),
-    ({"Thursday, May 3 1979": [25], "03/05/79": [9]}, "not a character"),
-    ({"Thursday, May 3 1979": [], "03/05/79": []}, "at least one"),
-    ({"Thursday, May 3 1979": "May", "03/05/79": "05"}, "list of character positions"),
-    ({}, "should be a dict"),
-])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        ({"Thursday, May 3 1979": [14], "03/05/79": [0, 1]}, "hold '3', not the month"),
+        ({"Thursday, May 3 1979": list(range(8)), "03/05/79": [6, 7]}, "'Thursday'"),
+        ({"Thursday, May 3 1979": [11, 12, 13], "03/05/79": [4, 5]}, "count from 0"),
+        ({"Thursday, May 3 1979": [5, 6], "03/05/79": [5, 6]}, "month's places in the output"),
+        ({"Thursday, May 3 1979": [11, 12], "03/05/79": [3]}, "not where the map is darkest"),
+        ({"Thursday, May 3 1979": [25], "03/05/79": [9]}, "not a character"),
+        ({"Thursday, May 3 1979": [], "03/05/79": []}, "at least one"),
+        ({"Thursday, May 3 1979": "May", "03/05/79": "05"}, "list of character positions"),
+        ({}, "should be a dict"),
+    ],
+)
 def test_month_reading_rejects_wrong_readings(answer, words, capsys):
     model, vocabulary = looking_at("M5", 24)
     attention.check_month_reading(answer, model, vocabulary, 24)

@@ -152,11 +152,14 @@ def test_step_forward_without_the_tanh_is_rejected(capsys):
     assert rejected(capsys, "next_h = tanh") == "the values are not squashed: the tanh is missing"
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + prev_h @ Wh), None), "the bias b is missing"),
-    (lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + b), None), "the recurrent term (prev_h with Wh) is missing"),
-    (lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + prev_h @ Wh - b), None), "compare your expression"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + prev_h @ Wh), None), "the bias b is missing"),
+        (lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + b), None), "the recurrent term (prev_h with Wh) is missing"),
+        (lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + prev_h @ Wh - b), None), "compare your expression"),
+    ],
+)
 def test_step_forward_mistakes_are_named(wrong, hint, capsys):
     bptt.check_rnn_step_forward(wrong)
     assert rejected(capsys, "next_h = tanh").startswith(hint)
@@ -324,15 +327,18 @@ def test_norms_that_do_not_vanish_are_rejected(capsys):
     assert [passed for _, passed in found] == [True, False, False]
 
 
-@pytest.mark.parametrize("value, message", [
-    (None, "expected an array of shape (30,), got None"),
-    (np.ones((30, 1)), "expected an array of shape (30,), got shape (30, 1)"),
-    ("norms", "expected an array of shape (30,), got a str"),
-    ([np.ones(3)] * 30, "expected an array of shape (30,), got shape (30, 3)"),
-    (["one"] * 30, "expected an array of shape (30,), got a list holding a str"),
-    ([None] * 30, "expected an array of shape (30,), got a list holding None"),
-    ([1.0] * 29 + [float("nan")], "the array contains NaN or infinite values"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (None, "expected an array of shape (30,), got None"),
+        (np.ones((30, 1)), "expected an array of shape (30,), got shape (30, 1)"),
+        ("norms", "expected an array of shape (30,), got a str"),
+        ([np.ones(3)] * 30, "expected an array of shape (30,), got shape (30, 3)"),
+        (["one"] * 30, "expected an array of shape (30,), got a list holding a str"),
+        ([None] * 30, "expected an array of shape (30,), got a list holding None"),
+        ([1.0] * 29 + [float("nan")], "the array contains NaN or infinite values"),
+    ],
+)
 def test_wrong_norm_types_and_shapes_are_reported(value, message, capsys):
     bptt.check_gradient_norms(value)
     found, hints = verdicts(capsys)
@@ -346,7 +352,8 @@ def test_wrong_norm_types_and_shapes_are_reported(value, message, capsys):
 def test_lstm_gates_in_the_wrong_order_are_rejected(capsys):
     # Keras's order i, f, c (g), o instead of the forward pass's i, f, o, g.
     bptt.check_lstm_step_backward(
-        lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, order="ifgo"))
+        lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, order="ifgo")
+    )
     found, hints = verdicts(capsys)
     weights_item = "dWx, dWh and db match numerical gradients, gates in the order i, f, o, g"
     assert dict(found)[weights_item] is False
@@ -356,11 +363,14 @@ def test_lstm_gates_in_the_wrong_order_are_rejected(capsys):
 
 def test_lstm_without_the_tanh_derivative_of_the_cell_is_rejected(capsys):
     bptt.check_lstm_step_backward(
-        lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, through_tanh=False))
+        lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, through_tanh=False)
+    )
     found, hints = verdicts(capsys)
     assert hints["dx, dprev_h and dprev_c match numerical gradients"].endswith("its derivative is missing on that path")
-    assert "fix the cell-state gradient first" in hints[
-        "dWx, dWh and db match numerical gradients, gates in the order i, f, o, g"]
+    assert (
+        "fix the cell-state gradient first"
+        in hints["dWx, dWh and db match numerical gradients, gates in the order i, f, o, g"]
+    )
 
 
 def test_lstm_that_drops_the_forget_gate_in_dprev_c_is_rejected(capsys):
@@ -374,8 +384,7 @@ def test_lstm_that_drops_the_forget_gate_in_dprev_c_is_rejected(capsys):
 
 
 def test_lstm_returning_five_gradients_is_reported(capsys):
-    bptt.check_lstm_step_backward(
-        lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache)[:5])
+    bptt.check_lstm_step_backward(lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache)[:5])
     hint = rejected(capsys, "lstm_step_backward returns")
     assert "expected a tuple of 6" in hint and "got a tuple of 5" in hint
 
@@ -388,8 +397,9 @@ def test_an_output_gate_bug_is_blamed_on_the_output_gate_not_the_cell_state(caps
         x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
         tanh_c = np.tanh(next_c)
         dc = dnext_c + dnext_h * o * (1 - tanh_c**2)
-        da = np.concatenate([dc * g * i * (1 - i), dc * prev_c * f * (1 - f), dnext_h * tanh_c,
-                             dc * i * (1 - g**2)], axis=1)  # do without the sigmoid's derivative
+        da = np.concatenate(
+            [dc * g * i * (1 - i), dc * prev_c * f * (1 - f), dnext_h * tanh_c, dc * i * (1 - g**2)], axis=1
+        )  # do without the sigmoid's derivative
         return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
     bptt.check_lstm_step_backward(lstm_step_forward, output_gate_without_its_derivative)
@@ -416,18 +426,24 @@ def test_a_forward_pass_that_differs_from_the_reference_is_named_only_then(capsy
 FORMULA = ("@", "**", ".T", "np.", " = ")
 
 
-@pytest.mark.parametrize("run", [
-    lambda: bptt.check_rnn_step_forward(lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + prev_h @ Wh.T + b), None)),
-    lambda: bptt.check_rnn_step_backward(rnn_step_forward, lambda dh, cache: tuple(
-        g * 2 for g in rnn_step_backward(dh, cache))),
-    lambda: bptt.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, carry=False)),
-    lambda: bptt.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, accumulate=False)),
-    lambda: bptt.check_gradient_norms(gradient_norms()[::-1]),
-    lambda: bptt.check_lstm_step_backward(lstm_step_forward,
-                                          lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, order="ifgo")),
-    lambda: bptt.check_lstm_step_backward(lstm_step_forward,
-                                          lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, through_tanh=False)),
-])
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda: bptt.check_rnn_step_forward(lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + prev_h @ Wh.T + b), None)),
+        lambda: bptt.check_rnn_step_backward(
+            rnn_step_forward, lambda dh, cache: tuple(g * 2 for g in rnn_step_backward(dh, cache))
+        ),
+        lambda: bptt.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, carry=False)),
+        lambda: bptt.check_rnn_backward(rnn_forward, lambda dh, cache: rnn_backward(dh, cache, accumulate=False)),
+        lambda: bptt.check_gradient_norms(gradient_norms()[::-1]),
+        lambda: bptt.check_lstm_step_backward(
+            lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, order="ifgo")
+        ),
+        lambda: bptt.check_lstm_step_backward(
+            lstm_step_forward, lambda dh, dc, cache: lstm_step_backward(dh, dc, cache, through_tanh=False)
+        ),
+    ],
+)
 def test_hints_never_spell_out_the_formula(run, capsys):
     run()
     _, hints = verdicts(capsys)
@@ -447,8 +463,13 @@ def step_forward_einsum(x, prev_h, Wx, Wh, b):
 
 def step_backward_einsum(dnext_h, cache):
     da = dnext_h * (1 - cache["next_h"] ** 2)
-    return [np.einsum("nh,dh->nd", da, cache["Wx"]), da.dot(cache["Wh"].T), np.einsum("nd,nh->dh", cache["x"], da),
-            cache["prev_h"].T.dot(da), np.sum(da, axis=0)]
+    return [
+        np.einsum("nh,dh->nd", da, cache["Wx"]),
+        da.dot(cache["Wh"].T),
+        np.einsum("nd,nh->dh", cache["x"], da),
+        cache["prev_h"].T.dot(da),
+        np.sum(da, axis=0),
+    ]
 
 
 def forward_preallocated(x, h0, Wx, Wh, b):
@@ -471,8 +492,13 @@ def backward_vectorised(dh, cache):
         da[:, t, :] = (dh[:, t, :] + carried) * (1 - h[:, t, :] ** 2)
         carried = da[:, t, :] @ Wh.T
     previous = np.concatenate([h0[:, None, :], h[:, :-1, :]], axis=1)  # (N, T, H): each step's prev_h
-    return (da @ Wx.T, carried, np.einsum("ntd,nth->dh", x, da), np.einsum("ntk,nth->kh", previous, da),
-            da.sum(axis=(0, 1)))
+    return (
+        da @ Wx.T,
+        carried,
+        np.einsum("ntd,nth->dh", x, da),
+        np.einsum("ntk,nth->kh", previous, da),
+        da.sum(axis=(0, 1)),
+    )
 
 
 def lstm_forward_caching_preactivations(x, prev_h, prev_c, Wx, Wh, b):
@@ -485,13 +511,13 @@ def lstm_backward_from_preactivations(dnext_h, dnext_c, cache):
     """Gates recomputed from the pre-activations; np.hstack; a list of six."""
     H = cache["prev_h"].shape[1]
     a = cache["a"]
-    i, f, o, g = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H]), np.tanh(a[:, 3 * H:])
+    i, f, o, g = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H]), sigmoid(a[:, 2 * H : 3 * H]), np.tanh(a[:, 3 * H :])
     tanh_c = np.tanh(cache["next_c"])
     dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)
-    da = np.hstack([dc * g * i * (1 - i), dc * cache["prev_c"] * f * (1 - f), dnext_h * tanh_c * o * (1 - o),
-                    dc * i * (1 - g * g)])
-    return [da @ cache["Wx"].T, da @ cache["Wh"].T, dc * f, cache["x"].T @ da, cache["prev_h"].T @ da,
-            da.sum(0)]
+    da = np.hstack(
+        [dc * g * i * (1 - i), dc * cache["prev_c"] * f * (1 - f), dnext_h * tanh_c * o * (1 - o), dc * i * (1 - g * g)]
+    )
+    return [da @ cache["Wx"].T, da @ cache["Wh"].T, dc * f, cache["x"].T @ da, cache["prev_h"].T @ da, da.sum(0)]
 
 
 def test_valid_step_alternatives_pass(capsys):

@@ -17,22 +17,31 @@ IDS = np.array([INDEX[char] for char in TEXT], dtype=np.int32)
 SPLIT = int(len(IDS) * 0.9)
 LENGTH = 32
 
-VOCABULARY_ITEMS = ["the vocabulary holds every character of the text once, sorted",
-                    "encode gives one integer id per character", "decode(encode(text)) gives the text back"]
+VOCABULARY_ITEMS = [
+    "the vocabulary holds every character of the text once, sorted",
+    "encode gives one integer id per character",
+    "decode(encode(text)) gives the text back",
+]
 WINDOW_ITEMS = ["windows have shape (num_windows, sequence_length)", "each target is the next character of its input"]
-MODEL_ITEMS = ["the model stacks Embedding, LSTM and Dense layers",
-               "the model maps (batch, time) ids to (batch, time, vocab_size) logits"]
+MODEL_ITEMS = [
+    "the model stacks Embedding, LSTM and Dense layers",
+    "the model maps (batch, time) ids to (batch, time, vocab_size) logits",
+]
 CLIP_ITEM = "the optimizer clips gradients"
 LOSS_ITEM = "the validation loss is clearly below the unigram entropy"
-TEMPERATURE_ITEMS = ["sample_next_id returns an id of the vocabulary",
-                     "a low temperature almost always picks the most likely character",
-                     "at T = 0.5, ids come up as often as softmax(logits / T) says",
-                     "a high temperature samples almost uniformly",
-                     "large logits do not overflow",
-                     "draws come from the generator `rng` it is given"]
-GENERATE_ITEMS = ["generated text has `length` characters of the vocabulary",
-                  "each new character follows the model's logits at the last position",
-                  "generate_text passes its temperature and rng to the sampler"]
+TEMPERATURE_ITEMS = [
+    "sample_next_id returns an id of the vocabulary",
+    "a low temperature almost always picks the most likely character",
+    "at T = 0.5, ids come up as often as softmax(logits / T) says",
+    "a high temperature samples almost uniformly",
+    "large logits do not overflow",
+    "draws come from the generator `rng` it is given",
+]
+GENERATE_ITEMS = [
+    "generated text has `length` characters of the vocabulary",
+    "each new character follows the model's logits at the last position",
+    "generate_text passes its temperature and rng to the sampler",
+]
 
 
 def verdicts(capsys):
@@ -67,7 +76,7 @@ def decode(ids):
 
 def make_windows(ids, sequence_length, step):
     starts = range(0, len(ids) - sequence_length, step)
-    spans = np.stack([ids[start: start + sequence_length + 1] for start in starts])
+    spans = np.stack([ids[start : start + sequence_length + 1] for start in starts])
     return spans[:, :-1], spans[:, 1:]
 
 
@@ -85,7 +94,7 @@ def generate_text(model, prompt, length, temperature, rng, decode=decode):
         context = [0] * (LENGTH - len(context)) + context
         logits = model.predict_on_batch(np.array([context], dtype="int32"))
         ids.append(sample_next_id(logits[0, -1], temperature, rng))
-    return decode(ids[len(ids) - length:])
+    return decode(ids[len(ids) - length :])
 
 
 def build_model(vocab_size=VOCAB_SIZE, recurrent="LSTM", return_sequences=True, activation=None):
@@ -103,8 +112,9 @@ def table_model(table):
     """Return a model whose logits at each position are row `id` of `table` (vocab, vocab): a bigram model."""
     import keras
 
-    model = keras.Sequential([keras.Input(shape=(None,), dtype="int32"),
-                              keras.layers.Embedding(VOCAB_SIZE, VOCAB_SIZE)])
+    model = keras.Sequential(
+        [keras.Input(shape=(None,), dtype="int32"), keras.layers.Embedding(VOCAB_SIZE, VOCAB_SIZE)]
+    )
     model.layers[0].set_weights([table.astype("float32")])
     return model
 
@@ -115,7 +125,7 @@ def validation():
     x, y = data.next_char_windows(IDS[SPLIT:], LENGTH, LENGTH)
     x, y = x[:: len(x) // 64][:64], y[:: len(x) // 64][:64]
     counts = np.full((VOCAB_SIZE, VOCAB_SIZE), 0.01)
-    np.add.at(counts, (IDS[:SPLIT - 1], IDS[1:SPLIT]), 1)
+    np.add.at(counts, (IDS[: SPLIT - 1], IDS[1:SPLIT]), 1)
     bigram = np.log(counts / counts.sum(axis=1, keepdims=True))
     frequencies = np.bincount(y.reshape(-1), minlength=VOCAB_SIZE) / y.size
     unigram = np.tile(np.log(np.maximum(frequencies, 1e-12)), (VOCAB_SIZE, 1))
@@ -144,8 +154,9 @@ def test_the_kits_vocabulary_passes_too(capsys):
 def test_a_vocabulary_that_loses_a_character_is_rejected(capsys):
     chars = CHARS[1:]  # built from the text without its newlines, say
     index = {char: position for position, char in enumerate(chars)}
-    char_rnn.check_vocabulary(TEXT, chars, lambda t: np.array([index.get(c, 0) for c in t]),
-                                     lambda ids: "".join(chars[i] for i in ids))
+    char_rnn.check_vocabulary(
+        TEXT, chars, lambda t: np.array([index.get(c, 0) for c in t]), lambda ids: "".join(chars[i] for i in ids)
+    )
     assert verdicts(capsys) == [(item, False) for item in VOCABULARY_ITEMS]
 
 
@@ -164,15 +175,18 @@ def test_a_decode_that_returns_a_list_is_rejected(capsys):
     assert verdicts(capsys)[2] == (VOCABULARY_ITEMS[2], False)
 
 
-@pytest.mark.parametrize("text, chars, encoder, decoder", [
-    (None, CHARS, encode, decode),
-    (TEXT, None, encode, decode),
-    (TEXT, {"a": 0}, encode, decode),
-    (TEXT, CHARS, None, decode),
-    (TEXT, CHARS, lambda t: encode(t).astype("float32"), decode),
-    (TEXT, CHARS, lambda t: encode(t)[None, :], decode),
-    (TEXT, CHARS, encode, lambda ids: 42),
-])
+@pytest.mark.parametrize(
+    "text, chars, encoder, decoder",
+    [
+        (None, CHARS, encode, decode),
+        (TEXT, None, encode, decode),
+        (TEXT, {"a": 0}, encode, decode),
+        (TEXT, CHARS, None, decode),
+        (TEXT, CHARS, lambda t: encode(t).astype("float32"), decode),
+        (TEXT, CHARS, lambda t: encode(t)[None, :], decode),
+        (TEXT, CHARS, encode, lambda ids: 42),
+    ],
+)
 def test_wrong_types_in_the_vocabulary_are_reported(text, chars, encoder, decoder, capsys):
     char_rnn.check_vocabulary(text, chars, encoder, decoder)
     found = verdicts(capsys)
@@ -204,8 +218,8 @@ def test_targets_equal_to_the_inputs_are_rejected(capsys):
 def test_targets_shifted_by_two_are_rejected(capsys):
     def shifted_by_two(ids, sequence_length, step):
         starts = range(0, len(ids) - sequence_length - 1, step)
-        x = np.stack([ids[s: s + sequence_length] for s in starts])
-        y = np.stack([ids[s + 2: s + 2 + sequence_length] for s in starts])
+        x = np.stack([ids[s : s + sequence_length] for s in starts])
+        y = np.stack([ids[s + 2 : s + 2 + sequence_length] for s in starts])
         return x, y
 
     windows_check(shifted_by_two)
@@ -220,7 +234,7 @@ def test_targets_off_by_one_in_the_training_arrays_alone_are_rejected(capsys):
 
 def test_windows_of_sequence_length_plus_one_are_rejected(capsys):
     def unsplit(ids, sequence_length, step):
-        spans = np.stack([ids[s: s + sequence_length + 1] for s in range(0, len(ids) - sequence_length, step)])
+        spans = np.stack([ids[s : s + sequence_length + 1] for s in range(0, len(ids) - sequence_length, step)])
         return spans, spans
 
     windows_check(unsplit)
@@ -232,21 +246,25 @@ def test_windows_that_ignore_step_are_rejected(capsys):
     assert verdicts(capsys) == [(WINDOW_ITEMS[0], False), (WINDOW_ITEMS[1], False)]
 
 
-@pytest.mark.parametrize("x, y", [
-    (None, None),
-    ([[1, 2, 3]], [[2, 3, 4]]),
-    (np.zeros((4, LENGTH), "float32"), np.zeros((4, LENGTH), "float32")),
-    (np.zeros((LENGTH, 4), "int32"), np.zeros((LENGTH, 4), "int32")),
-    (np.zeros((4, LENGTH), "int32"), np.zeros((3, LENGTH), "int32")),
-    (np.zeros((0, LENGTH), "int32"), np.zeros((0, LENGTH), "int32")),
-])
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        (None, None),
+        ([[1, 2, 3]], [[2, 3, 4]]),
+        (np.zeros((4, LENGTH), "float32"), np.zeros((4, LENGTH), "float32")),
+        (np.zeros((LENGTH, 4), "int32"), np.zeros((LENGTH, 4), "int32")),
+        (np.zeros((4, LENGTH), "int32"), np.zeros((3, LENGTH), "int32")),
+        (np.zeros((0, LENGTH), "int32"), np.zeros((0, LENGTH), "int32")),
+    ],
+)
 def test_wrong_training_arrays_are_reported(x, y, capsys):
     char_rnn.check_windows(make_windows, x, y, LENGTH)
     assert verdicts(capsys)[0] == (WINDOW_ITEMS[0], False)
 
 
-@pytest.mark.parametrize("function", [None, lambda ids, n, s: None, lambda ids, n, s: ids,
-                                      lambda ids, n, s: (list(ids), list(ids))])
+@pytest.mark.parametrize(
+    "function", [None, lambda ids, n, s: None, lambda ids, n, s: ids, lambda ids, n, s: (list(ids), list(ids))]
+)
 def test_a_broken_make_windows_is_reported(function, capsys):
     x, y = make_windows(IDS[:5000], LENGTH, LENGTH)
     char_rnn.check_windows(function, x, y, LENGTH)
@@ -268,12 +286,15 @@ def test_the_right_model_passes(model, validation, capsys):
     passes(capsys, MODEL_ITEMS)
 
 
-@pytest.mark.parametrize("kind, layers_pass", [
-    (dict(return_sequences=False), True),  # (batch, vocab): only the last step
-    (dict(activation="softmax"), True),  # probabilities, not logits
-    (dict(vocab_size=VOCAB_SIZE - 1), True),  # a vocabulary that lost a character
-    (dict(recurrent="GRU"), False),
-])
+@pytest.mark.parametrize(
+    "kind, layers_pass",
+    [
+        (dict(return_sequences=False), True),  # (batch, vocab): only the last step
+        (dict(activation="softmax"), True),  # probabilities, not logits
+        (dict(vocab_size=VOCAB_SIZE - 1), True),  # a vocabulary that lost a character
+        (dict(recurrent="GRU"), False),
+    ],
+)
 def test_a_wrong_model_is_rejected(kind, layers_pass, validation, capsys):
     char_rnn.check_model(build_model(**kind), validation[0], VOCAB_SIZE)
     assert verdicts(capsys) == [(MODEL_ITEMS[0], layers_pass), (MODEL_ITEMS[1], kind.get("recurrent") == "GRU")]
@@ -286,13 +307,18 @@ def test_probabilities_and_last_step_outputs_get_their_own_hint(validation, caps
     assert f"expected an array of shape (64, {LENGTH}, N), got shape (64, {VOCAB_SIZE})" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("candidate, x, size", [
-    (None, "x", VOCAB_SIZE), ("model", None, VOCAB_SIZE),
-    ("model", [[1, 2], [3]], VOCAB_SIZE), ("model", "x", None), ("model", "x", 1.5),
-])
+@pytest.mark.parametrize(
+    "candidate, x, size",
+    [
+        (None, "x", VOCAB_SIZE),
+        ("model", None, VOCAB_SIZE),
+        ("model", [[1, 2], [3]], VOCAB_SIZE),
+        ("model", "x", None),
+        ("model", "x", 1.5),
+    ],
+)
 def test_wrong_types_for_the_model_check_are_reported(candidate, x, size, model, validation, capsys):
-    char_rnn.check_model(model if candidate == "model" else candidate,
-                                validation[0] if isinstance(x, str) else x, size)
+    char_rnn.check_model(model if candidate == "model" else candidate, validation[0] if isinstance(x, str) else x, size)
     found = verdicts(capsys)
     assert [item for item, _ in found] == MODEL_ITEMS and not all(passed for _, passed in found)
 
@@ -472,16 +498,19 @@ def test_sampling_outside_the_vocabulary_is_rejected(capsys):
     assert "returned an id outside 0 .. vocab_size - 1" in out
 
 
-@pytest.mark.parametrize("sampler, passed", [
-    (lambda logits, t, rng: np.int64(sample_next_id(logits, t, rng)), True),
-    (lambda logits, t, rng: np.array([sample_next_id(logits, t, rng)]), True),
-    (lambda logits, t, rng: float(sample_next_id(logits, t, rng)), False),
-    (lambda logits, t, rng: np.exp(logits) / np.exp(logits).sum(), False),
-    (lambda logits, t, rng: "a", False),
-    (lambda logits, t, rng: None, False),
-    (lambda logits, t: 0, False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    "sampler, passed",
+    [
+        (lambda logits, t, rng: np.int64(sample_next_id(logits, t, rng)), True),
+        (lambda logits, t, rng: np.array([sample_next_id(logits, t, rng)]), True),
+        (lambda logits, t, rng: float(sample_next_id(logits, t, rng)), False),
+        (lambda logits, t, rng: np.exp(logits) / np.exp(logits).sum(), False),
+        (lambda logits, t, rng: "a", False),
+        (lambda logits, t, rng: None, False),
+        (lambda logits, t: 0, False),
+        (None, False),
+    ],
+)
 def test_what_a_sampler_returns_is_checked_not_crashed_on(sampler, passed, capsys):
     char_rnn.check_temperature(sampler, VOCAB_SIZE)
     assert verdicts(capsys)[0] == (TEMPERATURE_ITEMS[0], passed)
@@ -490,8 +519,7 @@ def test_what_a_sampler_returns_is_checked_not_crashed_on(sampler, passed, capsy
 def test_a_backend_tensor_id_is_accepted(capsys):
     from keras import ops
 
-    char_rnn.check_temperature(lambda logits, t, rng: ops.convert_to_tensor(sample_next_id(logits, t, rng)),
-                                      VOCAB_SIZE)
+    char_rnn.check_temperature(lambda logits, t, rng: ops.convert_to_tensor(sample_next_id(logits, t, rng)), VOCAB_SIZE)
     passes(capsys, TEMPERATURE_ITEMS)
 
 
@@ -536,6 +564,7 @@ def test_text_decoded_outside_the_vocabulary_is_rejected(capsys):
 
 def generator(position=-1, append=True, pad="left", temperature=None, rng=None, history=LENGTH):
     """Return a generate_text with one thing changed: the position read, appending, padding, temperature, rng."""
+
     def generate(model, prompt, length, t, given_rng):
         ids = list(encode(prompt))
         drawn = []
@@ -544,8 +573,9 @@ def generator(position=-1, append=True, pad="left", temperature=None, rng=None, 
             padding = [0] * (history - len(context))
             context = padding + context if pad == "left" else context + padding if pad == "right" else context
             logits = model.predict_on_batch(np.array([context], dtype="int32"))  # (1, time, vocab)
-            next_id = sample_next_id(logits[0, position], t if temperature is None else temperature,
-                                     given_rng if rng is None else rng())
+            next_id = sample_next_id(
+                logits[0, position], t if temperature is None else temperature, given_rng if rng is None else rng()
+            )
             drawn.append(next_id)
             if append:
                 ids.append(next_id)
@@ -554,17 +584,23 @@ def generator(position=-1, append=True, pad="left", temperature=None, rng=None, 
     return generate
 
 
-@pytest.mark.parametrize("wrong, item, hint", [
-    (generator(append=False), 1, "it writes the same character again and again"),
-    (generator(position=0), 1, "the first character is the prediction at a padding position"),
-    (generator(pad="right"), 1, "the first character is the prediction at a padding position"),
-    (generator(position=0, pad=None, history=4), 1, "the first character is the prediction at the first position"),
-    (lambda model, prompt, length, t, rng: "".join(rng.choice(list(TEXT[:1000]), size=length)), 1,
-     "the text does not follow the model's predictions"),
-    (generator(temperature=1.0), 2, "pass `temperature` on to the sampler"),
-    (generator(rng=np.random.default_rng), 2, "two generators with the same seed wrote different texts"),
-    (generator(rng=lambda: np.random.default_rng(0)), 2, "generators with different seeds wrote the same text"),
-])
+@pytest.mark.parametrize(
+    "wrong, item, hint",
+    [
+        (generator(append=False), 1, "it writes the same character again and again"),
+        (generator(position=0), 1, "the first character is the prediction at a padding position"),
+        (generator(pad="right"), 1, "the first character is the prediction at a padding position"),
+        (generator(position=0, pad=None, history=4), 1, "the first character is the prediction at the first position"),
+        (
+            lambda model, prompt, length, t, rng: "".join(rng.choice(list(TEXT[:1000]), size=length)),
+            1,
+            "the text does not follow the model's predictions",
+        ),
+        (generator(temperature=1.0), 2, "pass `temperature` on to the sampler"),
+        (generator(rng=np.random.default_rng), 2, "two generators with the same seed wrote different texts"),
+        (generator(rng=lambda: np.random.default_rng(0)), 2, "generators with different seeds wrote the same text"),
+    ],
+)
 def test_wrong_generators_are_rejected_with_what_they_got_wrong(wrong, item, hint, capsys):
     char_rnn.check_generated_text(wrong, "The ", CHARS)
     out = capsys.readouterr().out
@@ -573,19 +609,23 @@ def test_wrong_generators_are_rejected_with_what_they_got_wrong(wrong, item, hin
 
 
 def test_a_generator_that_uses_its_global_model_is_rejected(model, capsys):
-    char_rnn.check_generated_text(lambda _, prompt, length, t, rng: generate_text(model, prompt, length, t, rng),
-                                  "The ", CHARS)
+    char_rnn.check_generated_text(
+        lambda _, prompt, length, t, rng: generate_text(model, prompt, length, t, rng), "The ", CHARS
+    )
     assert verdicts(capsys)[1] == (GENERATE_ITEMS[1], False)
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda model, prompt, length, t, rng: prompt + "a" * length,  # the prompt included
-    lambda model, prompt, length, t, rng: "a" * (length - 1),
-    lambda model, prompt, length, t, rng: [0] * length,  # ids, not text
-    lambda model, prompt, length, t, rng: None,
-    lambda prompt, length, t, rng: "a" * length,  # the old signature, without the model
-    None,
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda model, prompt, length, t, rng: prompt + "a" * length,  # the prompt included
+        lambda model, prompt, length, t, rng: "a" * (length - 1),
+        lambda model, prompt, length, t, rng: [0] * length,  # ids, not text
+        lambda model, prompt, length, t, rng: None,
+        lambda prompt, length, t, rng: "a" * length,  # the old signature, without the model
+        None,
+    ],
+)
 def test_wrong_generated_text_is_reported(wrong, capsys):
     char_rnn.check_generated_text(wrong, "The ", CHARS)
     assert verdicts(capsys) == [(item, False) for item in GENERATE_ITEMS]
@@ -603,8 +643,9 @@ def test_a_bad_vocabulary_or_prompt_for_generated_text_is_reported(capsys):
 def test_an_unsorted_vocabulary_is_rejected(capsys):
     chars = list(dict.fromkeys(TEXT))  # in order of first appearance
     index = {char: position for position, char in enumerate(chars)}
-    char_rnn.check_vocabulary(TEXT, chars, lambda t: np.array([index[c] for c in t]),
-                              lambda ids: "".join(chars[i] for i in ids))
+    char_rnn.check_vocabulary(
+        TEXT, chars, lambda t: np.array([index[c] for c in t]), lambda ids: "".join(chars[i] for i in ids)
+    )
     out = capsys.readouterr().out
     assert [passed for _, passed in checks.parse(out)] == [False, True, True]
     assert "not in sorted order" in checks.hints(out)[VOCABULARY_ITEMS[0]]
@@ -698,11 +739,14 @@ def test_valid_samplers_pass(sampler, capsys):
     passes(capsys, TEMPERATURE_ITEMS)
 
 
-@pytest.mark.parametrize("alternative", [
-    generator(pad=None),  # no padding: a new shape each step, slower on JAX and TensorFlow but right
-    generator(history=10_000),  # the whole text so far
-    generator(history=1),  # only the last character: enough for this model
-])
+@pytest.mark.parametrize(
+    "alternative",
+    [
+        generator(pad=None),  # no padding: a new shape each step, slower on JAX and TensorFlow but right
+        generator(history=10_000),  # the whole text so far
+        generator(history=1),  # only the last character: enough for this model
+    ],
+)
 def test_valid_generators_pass(alternative, capsys):
     char_rnn.check_generated_text(alternative, "The ", CHARS)
     passes(capsys, GENERATE_ITEMS)
@@ -716,18 +760,21 @@ def test_a_generator_calling_the_model_directly_passes(capsys):
         for _ in range(length):
             logits = ops.convert_to_numpy(model(np.array([ids[-LENGTH:]], dtype="int32")))  # (1, time, vocab)
             ids.append(sample_next_id(logits[0, -1], temperature, rng))
-        return "".join(CHARS[i] for i in ids[len(prompt):])
+        return "".join(CHARS[i] for i in ids[len(prompt) :])
 
     char_rnn.check_generated_text(direct_call, "The ", CHARS)
     passes(capsys, GENERATE_ITEMS)
 
 
-@pytest.mark.parametrize("chars, encoder, decoder", [
-    ("".join(CHARS), encode, decode),  # the vocabulary as one string
-    (tuple(CHARS), encode, decode),
-    (CHARS, lambda t: list(encode(t)), lambda ids: "".join(CHARS[int(i)] for i in ids)),  # ids as a list
-    (CHARS, lambda t: encode(t).astype("int64"), decode),
-])
+@pytest.mark.parametrize(
+    "chars, encoder, decoder",
+    [
+        ("".join(CHARS), encode, decode),  # the vocabulary as one string
+        (tuple(CHARS), encode, decode),
+        (CHARS, lambda t: list(encode(t)), lambda ids: "".join(CHARS[int(i)] for i in ids)),  # ids as a list
+        (CHARS, lambda t: encode(t).astype("int64"), decode),
+    ],
+)
 def test_valid_vocabularies_pass(chars, encoder, decoder, capsys):
     char_rnn.check_vocabulary(TEXT, chars, encoder, decoder)
     passes(capsys, VOCABULARY_ITEMS)
@@ -741,8 +788,9 @@ def test_windows_from_stride_tricks_and_lists_pass(capsys):
     windows_check(strided)
     passes(capsys, WINDOW_ITEMS)
     x, y = make_windows(IDS[:5000], LENGTH, LENGTH)
-    char_rnn.check_windows(lambda ids, n, s: tuple(w.tolist() for w in make_windows(ids, n, s)), x.tolist(),
-                           y.tolist(), np.int64(LENGTH))
+    char_rnn.check_windows(
+        lambda ids, n, s: tuple(w.tolist() for w in make_windows(ids, n, s)), x.tolist(), y.tolist(), np.int64(LENGTH)
+    )
     passes(capsys, WINDOW_ITEMS)
 
 
@@ -751,8 +799,14 @@ def test_sequential_and_validation_arrays_as_lists_pass(validation, capsys):
     from keras import layers
 
     x, y, bigram, _ = validation
-    sequential = keras.Sequential([keras.Input(shape=(None,), dtype="int32"), layers.Embedding(VOCAB_SIZE, 8),
-                                   layers.LSTM(8, return_sequences=True), layers.Dense(VOCAB_SIZE)])
+    sequential = keras.Sequential(
+        [
+            keras.Input(shape=(None,), dtype="int32"),
+            layers.Embedding(VOCAB_SIZE, 8),
+            layers.LSTM(8, return_sequences=True),
+            layers.Dense(VOCAB_SIZE),
+        ]
+    )
     char_rnn.check_model(sequential, x.tolist(), float(VOCAB_SIZE))
     passes(capsys, MODEL_ITEMS)
     char_rnn.check_validation_loss(table_model(bigram), x.tolist(), y.tolist())

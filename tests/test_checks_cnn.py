@@ -33,7 +33,9 @@ def padded_conv2d(image, kernel, bias, stride, pads):
     output = np.zeros((out_height, out_width, filters))
     for row in range(out_height):
         for column in range(out_width):
-            window = image[row * stride : row * stride + kernel_height, column * stride : column * stride + kernel_width]
+            window = image[
+                row * stride : row * stride + kernel_height, column * stride : column * stride + kernel_width
+            ]
             output[row, column] = np.tensordot(window, kernel, axes=3) + bias
     return output
 
@@ -66,8 +68,15 @@ def max_pool2d(image, pool_size=2, stride=None, reduce=np.max):
 
 STACK_ANSWERS = {
     "A": [((26, 26, 32), 320), ((12, 12, 64), 18_496), ((6, 6, 64), 0), ((2304,), 0), ((10,), 23_050)],
-    "B": [((32, 32, 16), 1_216), ((32, 32, 16), 64), ((16, 16, 16), 0), ((8, 8, 32), 4_640),
-          ((8, 8, 8), 264), ((8,), 0), ((10,), 90)],
+    "B": [
+        ((32, 32, 16), 1_216),
+        ((32, 32, 16), 64),
+        ((16, 16, 16), 0),
+        ((8, 8, 32), 4_640),
+        ((8, 8, 8), 264),
+        ((8,), 0),
+        ((10,), 90),
+    ],
     "C": [((4, 4, 8), 584), ((2, 2, 8), 0), ((1, 1, 4), 128), ((4,), 0)],
 }
 
@@ -147,13 +156,16 @@ def same_as_symmetric_padding(size, kernel_size, stride=1, padding="valid"):
     return output_size(size, kernel_size, stride, padding)
 
 
-@pytest.mark.parametrize("wrong, failing", [
-    (valid_without_plus_one, "valid"),
-    (valid_ignoring_stride, "valid"),
-    (same_ignoring_stride, "same"),
-    (same_rounding_down, "same"),
-    (same_as_symmetric_padding, "same"),
-])
+@pytest.mark.parametrize(
+    "wrong, failing",
+    [
+        (valid_without_plus_one, "valid"),
+        (valid_ignoring_stride, "valid"),
+        (same_ignoring_stride, "same"),
+        (same_rounding_down, "same"),
+        (same_as_symmetric_padding, "same"),
+    ],
+)
 def test_output_size_rejects_wrong_arithmetic(wrong, failing, capsys):
     cnn.check_output_size(wrong)
     found, hints = verdicts(capsys)
@@ -165,12 +177,15 @@ def test_output_size_rejects_wrong_arithmetic(wrong, failing, capsys):
     assert "is wrong" in hints[item] and f"padding='{failing}'" in hints[item]
 
 
-@pytest.mark.parametrize("returned, message", [
-    (None, "should be a whole number, got None"),
-    ("26", "should be a whole number, got a str"),
-    (25.5, "should be a whole number, got 25.5"),
-    ((26, 26), "should be a whole number, got a tuple"),
-])
+@pytest.mark.parametrize(
+    "returned, message",
+    [
+        (None, "should be a whole number, got None"),
+        ("26", "should be a whole number, got a str"),
+        (25.5, "should be a whole number, got 25.5"),
+        ((26, 26), "should be a whole number, got a tuple"),
+    ],
+)
 def test_output_size_reports_a_wrong_type_without_crashing(returned, message, capsys):
     cnn.check_output_size(lambda *args, **kwargs: returned)
     found, hints = verdicts(capsys)
@@ -189,8 +204,7 @@ def test_an_unsolved_part_stops_the_cell():
     def unsolved(*args, **kwargs):
         raise NotImplementedError("write your solution here")
 
-    for check in (cnn.check_output_size, cnn.check_conv_parameters, cnn.check_conv2d,
-                  cnn.check_max_pool2d):
+    for check in (cnn.check_output_size, cnn.check_conv_parameters, cnn.check_conv2d, cnn.check_max_pool2d):
         with pytest.raises(NotImplementedError):
             check(unsolved)
 
@@ -198,14 +212,17 @@ def test_an_unsolved_part_stops_the_cell():
 # ---------------------------------------------------------------- parameter counts
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda k, c, f, use_bias=True: k * k * c * f, "the biases are missing"),
-    (lambda k, c, f, use_bias=True: k * k * f + f * use_bias, "a kernel_size × kernel_size slice for every input"),
-    (lambda k, c, f, use_bias=True: k * k * c * f + c * use_bias, "one bias per filter"),
-    (lambda k, c, f, use_bias=True: k * k * c * f + f, "use_bias=False"),
-    (lambda k, c, f, use_bias=True: (k * k + 1) * c * f, "not one for each of its input-channel slices"),
-    (lambda k, c, f, use_bias=True: k * c * f + f * use_bias, "count the weights of one filter"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda k, c, f, use_bias=True: k * k * c * f, "the biases are missing"),
+        (lambda k, c, f, use_bias=True: k * k * f + f * use_bias, "a kernel_size × kernel_size slice for every input"),
+        (lambda k, c, f, use_bias=True: k * k * c * f + c * use_bias, "one bias per filter"),
+        (lambda k, c, f, use_bias=True: k * k * c * f + f, "use_bias=False"),
+        (lambda k, c, f, use_bias=True: (k * k + 1) * c * f, "not one for each of its input-channel slices"),
+        (lambda k, c, f, use_bias=True: k * c * f + f * use_bias, "count the weights of one filter"),
+    ],
+)
 def test_conv_parameters_rejects_a_forgotten_bias_and_other_miscounts(wrong, hint, capsys):
     cnn.check_conv_parameters(wrong)
     found, hints = verdicts(capsys)
@@ -216,54 +233,67 @@ def test_conv_parameters_rejects_a_forgotten_bias_and_other_miscounts(wrong, hin
 # ---------------------------------------------------------------- layer stacks
 
 
-@pytest.mark.parametrize("name, number, row, hint", [
-    ("A", 1, ((27, 27, 32), 320), "off by one"),
-    ("A", 2, ((11, 11, 64), 18_496), "off by one"),
-    ("A", 2, ((13, 13, 64), 18_496), "that is the size with padding='same'"),
-    ("A", 3, ((6, 6, 32), 0), "pooling keeps the input's channels"),
-    ("A", 4, ((6, 6, 64), 0), "Flatten gives one axis per image"),
-    ("A", 4, ((2305,), 0), "Flatten puts every number of its input on one axis"),
-    ("B", 1, ((28, 28, 16), 1_216), "that is the size with padding='valid'"),
-    ("B", 4, ((7, 7, 32), 4_640), "that is the size with padding='valid'"),
-    ("B", 6, ((8, 8), 0), "one axis per image"),
-    ("C", 1, ((3, 3, 8), 584), "that is the size with padding='valid'"),
-])
+@pytest.mark.parametrize(
+    "name, number, row, hint",
+    [
+        ("A", 1, ((27, 27, 32), 320), "off by one"),
+        ("A", 2, ((11, 11, 64), 18_496), "off by one"),
+        ("A", 2, ((13, 13, 64), 18_496), "that is the size with padding='same'"),
+        ("A", 3, ((6, 6, 32), 0), "pooling keeps the input's channels"),
+        ("A", 4, ((6, 6, 64), 0), "Flatten gives one axis per image"),
+        ("A", 4, ((2305,), 0), "Flatten puts every number of its input on one axis"),
+        ("B", 1, ((28, 28, 16), 1_216), "that is the size with padding='valid'"),
+        ("B", 4, ((7, 7, 32), 4_640), "that is the size with padding='valid'"),
+        ("B", 6, ((8, 8), 0), "one axis per image"),
+        ("C", 1, ((3, 3, 8), 584), "that is the size with padding='valid'"),
+    ],
+)
 def test_stack_rejects_wrong_shapes(name, number, row, hint, capsys):
     cnn.check_stack(name, with_row(name, number, row))
     found, hints = verdicts(capsys)
-    assert dict(found) == {f"stack {name}: output shapes match Keras": False,
-                           f"stack {name}: parameter counts match count_params()": True}
+    assert dict(found) == {
+        f"stack {name}: output shapes match Keras": False,
+        f"stack {name}: parameter counts match count_params()": True,
+    }
     message = hints[f"stack {name}: output shapes match Keras"]
     assert message.startswith(f"layer {number},") and hint in message
 
 
-@pytest.mark.parametrize("name, number, row, hint", [
-    ("A", 1, ((26, 26, 32), 288), "the biases are missing"),
-    ("A", 2, ((12, 12, 64), 640), "slice for every input channel"),
-    ("A", 5, ((10,), 23_040), "the biases are missing: one per unit"),
-    ("A", 3, ((6, 6, 64), 128), "has no weights"),
-    ("B", 2, ((32, 32, 16), 32), "moving mean and variance"),
-    ("B", 5, ((8, 8, 8), 256), "the biases are missing"),
-    ("C", 3, ((1, 1, 4), 132), "use_bias=False"),
-])
+@pytest.mark.parametrize(
+    "name, number, row, hint",
+    [
+        ("A", 1, ((26, 26, 32), 288), "the biases are missing"),
+        ("A", 2, ((12, 12, 64), 640), "slice for every input channel"),
+        ("A", 5, ((10,), 23_040), "the biases are missing: one per unit"),
+        ("A", 3, ((6, 6, 64), 128), "has no weights"),
+        ("B", 2, ((32, 32, 16), 32), "moving mean and variance"),
+        ("B", 5, ((8, 8, 8), 256), "the biases are missing"),
+        ("C", 3, ((1, 1, 4), 132), "use_bias=False"),
+    ],
+)
 def test_stack_rejects_wrong_parameter_counts(name, number, row, hint, capsys):
     cnn.check_stack(name, with_row(name, number, row))
     found, hints = verdicts(capsys)
-    assert dict(found) == {f"stack {name}: output shapes match Keras": True,
-                           f"stack {name}: parameter counts match count_params()": False}
+    assert dict(found) == {
+        f"stack {name}: output shapes match Keras": True,
+        f"stack {name}: parameter counts match count_params()": False,
+    }
     message = hints[f"stack {name}: parameter counts match count_params()"]
     assert message.startswith(f"layer {number},") and hint in message
 
 
-@pytest.mark.parametrize("answers, message", [
-    ("stack C", "expected a list with one (output shape, parameters) pair per layer, got a str"),
-    (STACK_ANSWERS["C"][:3], "expected 4 (output shape, parameters) pairs, one per layer; got 3"),
-    (STACK_ANSWERS["A"], "expected 4 (output shape, parameters) pairs, one per layer; got 5"),
-    ([((4, 4, 8), 584), (2, 2, 8), ((1, 1, 4), 128), ((4,), 0)], "layer 2: expected a pair"),
-    (with_row("C", 1, ((None, 4, 4, 8), 584)), "layer 1's output shape should be a whole number, got None"),
-    (with_row("C", 1, ("4x4x8", 584)), "layer 1's output shape should be a tuple of sizes"),
-    (with_row("C", 1, ((4, 4, 8), "584")), "layer 1's parameter count should be a whole number, got a str"),
-])
+@pytest.mark.parametrize(
+    "answers, message",
+    [
+        ("stack C", "expected a list with one (output shape, parameters) pair per layer, got a str"),
+        (STACK_ANSWERS["C"][:3], "expected 4 (output shape, parameters) pairs, one per layer; got 3"),
+        (STACK_ANSWERS["A"], "expected 4 (output shape, parameters) pairs, one per layer; got 5"),
+        ([((4, 4, 8), 584), (2, 2, 8), ((1, 1, 4), 128), ((4,), 0)], "layer 2: expected a pair"),
+        (with_row("C", 1, ((None, 4, 4, 8), 584)), "layer 1's output shape should be a whole number, got None"),
+        (with_row("C", 1, ("4x4x8", 584)), "layer 1's output shape should be a tuple of sizes"),
+        (with_row("C", 1, ((4, 4, 8), "584")), "layer 1's parameter count should be a whole number, got a str"),
+    ],
+)
 def test_stack_reports_wrong_types_and_lengths_without_crashing(answers, message, capsys):
     cnn.check_stack("C", answers)
     found, hints = verdicts(capsys)
@@ -307,14 +337,17 @@ def transposed_output(image, kernel, bias, stride=1, padding="valid"):
 CONV2D_ITEMS = [f"conv2d matches Conv2D: {case[0]}" for case in cnn.CONV2D_CASES]
 
 
-@pytest.mark.parametrize("wrong, failing, hint", [
-    (flipped_kernel, CONV2D_ITEMS, "true convolution (kernel flipped)"),
-    (without_bias, CONV2D_ITEMS, "add the bias"),
-    (symmetric_same_padding, [CONV2D_ITEMS[i] for i in (3, 4, 6)], None),
-    (extra_padding_first, [CONV2D_ITEMS[i] for i in (3, 4, 6)], "wrong 'same' padding"),
-    (one_position_short, CONV2D_ITEMS, "expected an array of shape"),
-    (transposed_output, CONV2D_ITEMS, "expected an array of shape"),
-])
+@pytest.mark.parametrize(
+    "wrong, failing, hint",
+    [
+        (flipped_kernel, CONV2D_ITEMS, "true convolution (kernel flipped)"),
+        (without_bias, CONV2D_ITEMS, "add the bias"),
+        (symmetric_same_padding, [CONV2D_ITEMS[i] for i in (3, 4, 6)], None),
+        (extra_padding_first, [CONV2D_ITEMS[i] for i in (3, 4, 6)], "wrong 'same' padding"),
+        (one_position_short, CONV2D_ITEMS, "expected an array of shape"),
+        (transposed_output, CONV2D_ITEMS, "expected an array of shape"),
+    ],
+)
 def test_conv2d_rejects_convolution_a_missing_bias_and_wrong_padding(wrong, failing, hint, capsys):
     cnn.check_conv2d(wrong)
     found, hints = verdicts(capsys)
@@ -331,11 +364,14 @@ def test_conv2d_names_the_lopsided_padding_of_same_with_stride_2(capsys):
     assert "expected an array of shape (5, 4, 2), got shape (4, 4, 2)" in hints[CONV2D_ITEMS[4]]
 
 
-@pytest.mark.parametrize("returned, message", [
-    ("an image", "expected an array of shape (5, 4, 3), got a str"),
-    ([[1.0]], "expected an array of shape (5, 4, 3), got shape (1, 1)"),
-    (np.full((5, 4, 3), np.nan), "NaN or infinite"),
-])
+@pytest.mark.parametrize(
+    "returned, message",
+    [
+        ("an image", "expected an array of shape (5, 4, 3), got a str"),
+        ([[1.0]], "expected an array of shape (5, 4, 3), got shape (1, 1)"),
+        (np.full((5, 4, 3), np.nan), "NaN or infinite"),
+    ],
+)
 def test_conv2d_reports_a_wrong_type_without_crashing(returned, message, capsys):
     cnn.check_conv2d(lambda *args, **kwargs: returned)
     found, hints = verdicts(capsys)
@@ -366,16 +402,28 @@ def ceil_mode_pool(image, pool_size=2, stride=None):
     return max_pool2d(padded, pool_size, stride)[:rows, :columns]
 
 
-@pytest.mark.parametrize("wrong, failing, hint", [
-    (lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, stride, reduce=np.mean),
-     POOL_ITEMS, "that is average pooling"),
-    (lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, pool_size), POOL_ITEMS[2:3],
-     "expected an array of shape (4, 4, 1), got shape (3, 3, 1)"),
-    (ceil_mode_pool, [POOL_ITEMS[1], POOL_ITEMS[3]], "expected an array of shape"),
-    (lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, stride).max(axis=-1, keepdims=True),
-     POOL_ITEMS[:2] + POOL_ITEMS[3:], "expected an array of shape"),
-    (lambda image, pool_size=2, stride=None: None, POOL_ITEMS, "got None"),
-])
+@pytest.mark.parametrize(
+    "wrong, failing, hint",
+    [
+        (
+            lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, stride, reduce=np.mean),
+            POOL_ITEMS,
+            "that is average pooling",
+        ),
+        (
+            lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, pool_size),
+            POOL_ITEMS[2:3],
+            "expected an array of shape (4, 4, 1), got shape (3, 3, 1)",
+        ),
+        (ceil_mode_pool, [POOL_ITEMS[1], POOL_ITEMS[3]], "expected an array of shape"),
+        (
+            lambda image, pool_size=2, stride=None: max_pool2d(image, pool_size, stride).max(axis=-1, keepdims=True),
+            POOL_ITEMS[:2] + POOL_ITEMS[3:],
+            "expected an array of shape",
+        ),
+        (lambda image, pool_size=2, stride=None: None, POOL_ITEMS, "got None"),
+    ],
+)
 def test_max_pool2d_rejects_average_pooling_and_wrong_windows(wrong, failing, hint, capsys):
     cnn.check_max_pool2d(wrong)
     found, hints = verdicts(capsys)
@@ -405,9 +453,12 @@ def small_cnn(units=10):
     return keras.Model(inputs, outputs)
 
 
-DIGITS_ITEMS = ["the model maps (8, 8, 1) images to 10 scores each",
-                "the model is convolutional (it has a Conv2D layer)",
-                "the loss matches the last layer (logits or probabilities)", "test accuracy is at least 95%"]
+DIGITS_ITEMS = [
+    "the model maps (8, 8, 1) images to 10 scores each",
+    "the model is convolutional (it has a Conv2D layer)",
+    "the loss matches the last layer (logits or probabilities)",
+    "test accuracy is at least 95%",
+]
 
 
 def test_a_trained_cnn_passes_and_the_same_cnn_untrained_fails(digits, capsys):
@@ -444,11 +495,14 @@ def test_a_dense_only_model_is_not_convolutional(digits, capsys):
     assert dict(found)[DIGITS_ITEMS[1]] is False
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: small_cnn(units=1), "expected an array of shape (899, 10), got shape (899, 1)"),
-    (lambda: "my model", "expected a keras.Model, got a str"),
-    (lambda: None, "expected a keras.Model, got None"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: small_cnn(units=1), "expected an array of shape (899, 10), got shape (899, 1)"),
+        (lambda: "my model", "expected a keras.Model, got a str"),
+        (lambda: None, "expected a keras.Model, got None"),
+    ],
+)
 def test_a_wrong_model_is_reported_without_crashing(make, message, digits, capsys):
     (_, _), (x_test, y_test) = digits
     cnn.check_digits_model(make(), x_test, y_test, 0.95)
@@ -497,11 +551,16 @@ def small_cnn_with(activation=None, api="functional"):
     import keras
     from keras import layers
 
-    stack = [layers.Conv2D(8, 3, padding="same", activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
-             layers.Dense(10, activation=activation)]
+    stack = [
+        layers.Conv2D(8, 3, padding="same", activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(10, activation=activation),
+    ]
     if api == "sequential":
         return keras.Sequential([keras.Input(shape=(8, 8, 1)), *stack])
     if api == "subclassed":
+
         class Digits(keras.Model):
             def __init__(self):
                 super().__init__()
@@ -522,22 +581,28 @@ def small_cnn_with(activation=None, api="functional"):
     return keras.Model(inputs, x)
 
 
-@pytest.mark.parametrize("activation, loss, hint", [
-    ("softmax", "SparseCategoricalCrossentropy(from_logits=True)", "the last layer gives probabilities"),
-    (None, "sparse_categorical_crossentropy", "the last layer gives logits"),
-    (None, "SparseCategoricalCrossentropy()", "the last layer gives logits"),
-    ("softmax", "partial(sparse_categorical_crossentropy, from_logits=True)", "the last layer gives probabilities"),
-])
+@pytest.mark.parametrize(
+    "activation, loss, hint",
+    [
+        ("softmax", "SparseCategoricalCrossentropy(from_logits=True)", "the last layer gives probabilities"),
+        (None, "sparse_categorical_crossentropy", "the last layer gives logits"),
+        (None, "SparseCategoricalCrossentropy()", "the last layer gives logits"),
+        ("softmax", "partial(sparse_categorical_crossentropy, from_logits=True)", "the last layer gives probabilities"),
+    ],
+)
 def test_a_loss_that_does_not_match_the_last_layer_is_rejected(activation, loss, hint, digits, capsys):
     import functools
 
     import keras
 
-    losses = {"SparseCategoricalCrossentropy(from_logits=True)": keras.losses.SparseCategoricalCrossentropy(True),
-              "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
-              "SparseCategoricalCrossentropy()": keras.losses.SparseCategoricalCrossentropy(),
-              "partial(sparse_categorical_crossentropy, from_logits=True)":
-                  functools.partial(keras.losses.sparse_categorical_crossentropy, from_logits=True)}
+    losses = {
+        "SparseCategoricalCrossentropy(from_logits=True)": keras.losses.SparseCategoricalCrossentropy(True),
+        "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+        "SparseCategoricalCrossentropy()": keras.losses.SparseCategoricalCrossentropy(),
+        "partial(sparse_categorical_crossentropy, from_logits=True)": functools.partial(
+            keras.losses.sparse_categorical_crossentropy, from_logits=True
+        ),
+    }
     (_, _), (x_test, y_test) = digits
     cnn.check_digits_model(compiled(small_cnn_with(activation), losses[loss]), x_test, y_test, 0.95)
     found, hints = verdicts(capsys)
@@ -563,8 +628,11 @@ def conv2d_im2col(image, kernel, bias, stride=1, padding="valid"):
     kernel_height, kernel_width, channels, filters = kernel.shape
     out_height = (image.shape[0] - kernel_height) // stride + 1
     out_width = (image.shape[1] - kernel_width) // stride + 1
-    rows = [image[r * stride : r * stride + kernel_height, c * stride : c * stride + kernel_width].reshape(-1)
-            for r in range(out_height) for c in range(out_width)]
+    rows = [
+        image[r * stride : r * stride + kernel_height, c * stride : c * stride + kernel_width].reshape(-1)
+        for r in range(out_height)
+        for c in range(out_width)
+    ]
     output = np.array(rows) @ kernel.reshape(-1, filters) + bias
     return output.reshape(out_height, out_width, filters).tolist()
 
@@ -575,13 +643,15 @@ def conv2d_with_explicit_loops(image, kernel, bias, stride=1, padding="valid"):
     padded = np.zeros((image.shape[0] + top + bottom, image.shape[1] + left + right, image.shape[2]))
     padded[top : top + image.shape[0], left : left + image.shape[1]] = image
     kernel_height, kernel_width, _, filters = kernel.shape
-    out = np.zeros(((padded.shape[0] - kernel_height) // stride + 1, (padded.shape[1] - kernel_width) // stride + 1,
-                    filters))
+    out = np.zeros(
+        ((padded.shape[0] - kernel_height) // stride + 1, (padded.shape[1] - kernel_width) // stride + 1, filters)
+    )
     for row in range(out.shape[0]):
         for column in range(out.shape[1]):
             for f in range(filters):
-                window = padded[row * stride : row * stride + kernel_height,
-                                column * stride : column * stride + kernel_width]
+                window = padded[
+                    row * stride : row * stride + kernel_height, column * stride : column * stride + kernel_width
+                ]
                 out[row, column, f] = np.sum(window * kernel[..., f]) + bias[f]
     return out
 
@@ -626,26 +696,35 @@ def test_stack_answers_in_any_accepted_container_pass(form, capsys):
     assert len(found) == 2 * len(STACK_ANSWERS) and all(passed for _, passed in found), hints
 
 
-@pytest.mark.parametrize("alternative", [
-    lambda size, kernel_size, stride=1, padding="valid": -(-size // stride) if padding == "same"
-    else math.floor((size - kernel_size) / stride) + 1,
-    lambda size, kernel_size, stride=1, padding="valid": float(output_size(size, kernel_size, stride, padding)),
-    lambda size, kernel_size, stride=1, padding="valid": np.array([output_size(size, kernel_size, stride, padding)]),
-])
+@pytest.mark.parametrize(
+    "alternative",
+    [
+        lambda size, kernel_size, stride=1, padding="valid": (
+            -(-size // stride) if padding == "same" else math.floor((size - kernel_size) / stride) + 1
+        ),
+        lambda size, kernel_size, stride=1, padding="valid": float(output_size(size, kernel_size, stride, padding)),
+        lambda size, kernel_size, stride=1, padding="valid": np.array(
+            [output_size(size, kernel_size, stride, padding)]
+        ),
+    ],
+)
 def test_valid_output_size_alternatives_pass(alternative, capsys):
     cnn.check_output_size(alternative)
     found, _ = verdicts(capsys)
     assert [passed for _, passed in found] == [True, True]
 
 
-@pytest.mark.parametrize("activation, loss, api", [
-    (None, "SparseCategoricalCrossentropy(from_logits=True)", "functional"),
-    ("softmax", "sparse_categorical_crossentropy", "functional"),
-    ("softmax", "SparseCategoricalCrossentropy()", "sequential"),
-    (None, "partial(sparse_categorical_crossentropy, from_logits=True)", "subclassed"),
-    ("softmax", "sparse_categorical_crossentropy function", "subclassed"),
-    (None, "a loss of the learner's own", "sequential"),
-])
+@pytest.mark.parametrize(
+    "activation, loss, api",
+    [
+        (None, "SparseCategoricalCrossentropy(from_logits=True)", "functional"),
+        ("softmax", "sparse_categorical_crossentropy", "functional"),
+        ("softmax", "SparseCategoricalCrossentropy()", "sequential"),
+        (None, "partial(sparse_categorical_crossentropy, from_logits=True)", "subclassed"),
+        ("softmax", "sparse_categorical_crossentropy function", "subclassed"),
+        (None, "a loss of the learner's own", "sequential"),
+    ],
+)
 def test_valid_models_and_losses_pass_the_structural_items(activation, loss, api, digits, capsys):
     import functools
 
@@ -655,8 +734,9 @@ def test_valid_models_and_losses_pass_the_structural_items(activation, loss, api
         "SparseCategoricalCrossentropy(from_logits=True)": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
         "SparseCategoricalCrossentropy()": keras.losses.SparseCategoricalCrossentropy(),
-        "partial(sparse_categorical_crossentropy, from_logits=True)":
-            functools.partial(keras.losses.sparse_categorical_crossentropy, from_logits=True),
+        "partial(sparse_categorical_crossentropy, from_logits=True)": functools.partial(
+            keras.losses.sparse_categorical_crossentropy, from_logits=True
+        ),
         "sparse_categorical_crossentropy function": keras.losses.sparse_categorical_crossentropy,
         "a loss of the learner's own": lambda y, scores: keras.ops.mean(scores),
     }
@@ -666,9 +746,15 @@ def test_valid_models_and_losses_pass_the_structural_items(activation, loss, api
     assert [passed for _, passed in found] == [True, True, True, False], hints  # untrained: accuracy fails
 
 
-@pytest.mark.parametrize("loss, from_logits", [
-    ("sparse_categorical_crossentropy", False), ("categorical_crossentropy", False),
-    ("SparseCategoricalCrossentropy", False), ("mse", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "loss, from_logits",
+    [
+        ("sparse_categorical_crossentropy", False),
+        ("categorical_crossentropy", False),
+        ("SparseCategoricalCrossentropy", False),
+        ("mse", None),
+        (None, None),
+    ],
+)
 def test_loss_from_logits_reads_names_and_leaves_other_losses_alone(loss, from_logits):
     assert cnn.loss_from_logits(loss) is from_logits

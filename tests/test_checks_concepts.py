@@ -14,7 +14,7 @@ def verdict(capsys):
     out = capsys.readouterr().out
     found = checks.parse(out)
     assert len(found) == 1, out
-    (item, passed), = found
+    ((item, passed),) = found
     return item, passed, checks.hints(out).get(item, "")
 
 
@@ -35,10 +35,15 @@ def test_the_right_choices_pass(question, capsys):
     assert passed and item == concepts.CHOICES[question].item
 
 
-@pytest.mark.parametrize("question, letter", [
-    (q, letter) for q, choice in sorted(concepts.CHOICES.items()) for letter in choice.options
-    if letter not in choice.correct
-])
+@pytest.mark.parametrize(
+    "question, letter",
+    [
+        (q, letter)
+        for q, choice in sorted(concepts.CHOICES.items())
+        for letter in choice.options
+        if letter not in choice.correct
+    ],
+)
 def test_every_wrong_choice_is_rejected_with_its_own_feedback(question, letter, capsys):
     choice = concepts.CHOICES[question]
     answer = letter if not choice.multiple else set(choice.correct) | {letter}
@@ -61,19 +66,37 @@ def test_two_letters_for_a_one_answer_question_are_rejected(capsys):
     assert not passed and "one right answer" in hint
 
 
-@pytest.mark.parametrize("question, answer", [
-    ("q1", "A"), ("q1", " a "), ("q1", "(a)"), ("q1", ["a"]), ("q2", "a, b"), ("q2", "b and a"),
-    ("q2", ("A", "b")), ("q5", frozenset("ac")), ("q5", "a c"),
-])
+@pytest.mark.parametrize(
+    "question, answer",
+    [
+        ("q1", "A"),
+        ("q1", " a "),
+        ("q1", "(a)"),
+        ("q1", ["a"]),
+        ("q2", "a, b"),
+        ("q2", "b and a"),
+        ("q2", ("A", "b")),
+        ("q5", frozenset("ac")),
+        ("q5", "a c"),
+    ],
+)
 def test_letters_are_accepted_in_any_reasonable_form(question, answer, capsys):
     concepts.check_choice(question, answer)
     assert verdict(capsys)[1]
 
 
-@pytest.mark.parametrize("answer, message", [
-    (1, "got an int"), (None, "got None"), ("ab", 'for example "b"'), ("e", "there is no choice e"),
-    ({1, 2}, "something other than strings"), ("", 'for example "b"'), ("the first one", 'for example "b"'),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (1, "got an int"),
+        (None, "got None"),
+        ("ab", 'for example "b"'),
+        ("e", "there is no choice e"),
+        ({1, 2}, "something other than strings"),
+        ("", 'for example "b"'),
+        ("the first one", 'for example "b"'),
+    ],
+)
 def test_answers_that_are_not_letters_are_reported(answer, message, capsys):
     concepts.check_choice("q2", answer)
     _, passed, hint = verdict(capsys)
@@ -126,17 +149,20 @@ def largest_singular_value_power(matrix, gradient, num_steps):  # ignores the gr
     return np.linalg.norm(matrix, ord=2) ** num_steps
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (untransposed, "transpose of the recurrent matrix"),
-    (one_step_short, "ratio after 4 steps, not 5"),
-    (squared, "squared norms"),
-    (not_normalized, "divide by the norm"),
-    (largest_singular_value_power, "apply the backward step num_steps times"),
-    (lambda m, g, n: m.T @ g, "expected a single number, got an array of shape (6,)"),
-    (lambda m, g, n: None, "expected a number, got None"),
-    (lambda m, g: 1.0, "raised TypeError"),
-    ("backprop_norm_ratio", "expected a function, got a str"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (untransposed, "transpose of the recurrent matrix"),
+        (one_step_short, "ratio after 4 steps, not 5"),
+        (squared, "squared norms"),
+        (not_normalized, "divide by the norm"),
+        (largest_singular_value_power, "apply the backward step num_steps times"),
+        (lambda m, g, n: m.T @ g, "expected a single number, got an array of shape (6,)"),
+        (lambda m, g, n: None, "expected a number, got None"),
+        (lambda m, g: 1.0, "raised TypeError"),
+        ("backprop_norm_ratio", "expected a function, got a str"),
+    ],
+)
 def test_wrong_ratios_are_rejected(wrong, message, capsys):
     concepts.check_backprop_norm_ratio(wrong)
     _, passed, hint = verdict(capsys)
@@ -176,9 +202,11 @@ def test_the_gradient_factors_compound(capsys):
 
 # ---------------------------------------------------------------- parameter counts
 
-PARAMETER_ITEMS = ["SimpleRNN parameter count matches Keras's count_params()",
-                   "LSTM parameter count matches Keras's count_params()",
-                   "GRU parameter count matches Keras's count_params()"]
+PARAMETER_ITEMS = [
+    "SimpleRNN parameter count matches Keras's count_params()",
+    "LSTM parameter count matches Keras's count_params()",
+    "GRU parameter count matches Keras's count_params()",
+]
 
 
 def simple_rnn_params(i, u):
@@ -208,17 +236,20 @@ def test_the_right_formulas_pass_also_as_whole_floats(capsys):
     assert found == [(item, True) for item in PARAMETER_ITEMS]
 
 
-@pytest.mark.parametrize("formulas, failing, message", [
-    ((lambda i, u: u * (i + u), lstm_params, gru_params), 0, "the bias is missing"),
-    ((lambda i, u: u * (i + 1), lstm_params, gru_params), 0, "recurrent kernel"),
-    ((simple_rnn_params, lambda i, u: 4 * u * (i + u), gru_params), 1, "the biases are missing"),
-    ((simple_rnn_params, lambda i, u: u * (i + u + 1), gru_params), 1, "one block of weights"),
-    ((simple_rnn_params, lambda i, u: 3 * u * (i + u + 1), gru_params), 1, "one block is missing"),
-    ((simple_rnn_params, lstm_params, lambda i, u: 3 * u * (i + u + 1)), 2, "reset_after=True"),
-    ((simple_rnn_params, lstm_params, lambda i, u: 3 * u * (i + u)), 2, "the biases are missing"),
-    ((simple_rnn_params, lstm_params, lstm_params), 2, "this is an LSTM's count"),
-    ((simple_rnn_params, lstm_params, lambda i, u: 3 * u * (i + 2 * u + 2)), 2, "count the input kernel"),
-])
+@pytest.mark.parametrize(
+    "formulas, failing, message",
+    [
+        ((lambda i, u: u * (i + u), lstm_params, gru_params), 0, "the bias is missing"),
+        ((lambda i, u: u * (i + 1), lstm_params, gru_params), 0, "recurrent kernel"),
+        ((simple_rnn_params, lambda i, u: 4 * u * (i + u), gru_params), 1, "the biases are missing"),
+        ((simple_rnn_params, lambda i, u: u * (i + u + 1), gru_params), 1, "one block of weights"),
+        ((simple_rnn_params, lambda i, u: 3 * u * (i + u + 1), gru_params), 1, "one block is missing"),
+        ((simple_rnn_params, lstm_params, lambda i, u: 3 * u * (i + u + 1)), 2, "reset_after=True"),
+        ((simple_rnn_params, lstm_params, lambda i, u: 3 * u * (i + u)), 2, "the biases are missing"),
+        ((simple_rnn_params, lstm_params, lstm_params), 2, "this is an LSTM's count"),
+        ((simple_rnn_params, lstm_params, lambda i, u: 3 * u * (i + 2 * u + 2)), 2, "count the input kernel"),
+    ],
+)
 def test_wrong_counts_are_rejected_with_what_they_missed(formulas, failing, message, capsys):
     concepts.check_parameter_counts(*formulas)
     found, hints = verdicts(capsys)
@@ -227,13 +258,16 @@ def test_wrong_counts_are_rejected_with_what_they_missed(formulas, failing, mess
     assert "wrong for input_dim=1, units=8" in hints[PARAMETER_ITEMS[failing]]
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda i, u: str(lstm_params(i, u)), "whole number of parameters, got a str"),
-    (lambda i, u: lstm_params(i, u) + 0.5, "whole number of parameters, got a float"),
-    (lambda i, u: None, "got None"),
-    (lambda i: 4, "raised TypeError"),
-    (4352, "expected a function, got an int"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda i, u: str(lstm_params(i, u)), "whole number of parameters, got a str"),
+        (lambda i, u: lstm_params(i, u) + 0.5, "whole number of parameters, got a float"),
+        (lambda i, u: None, "got None"),
+        (lambda i: 4, "raised TypeError"),
+        (4352, "expected a function, got an int"),
+    ],
+)
 def test_counts_of_the_wrong_type_are_reported(wrong, message, capsys):
     concepts.check_parameter_counts(simple_rnn_params, wrong, gru_params)
     found, hints = verdicts(capsys)
@@ -246,25 +280,40 @@ def test_counts_of_the_wrong_type_are_reported(wrong, message, capsys):
 ORDER_ITEM = concepts.ORDERS["chain"].item
 
 
-@pytest.mark.parametrize("answer", ["dbca", "DBCA", "d, b, c, a", "d b c a", "d -> b -> c -> a", "d, b, c and a",
-                                    ["d", "b", "c", "a"], ("D", "b", "c", "a"), "(d)(b)(c)(a)"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "dbca",
+        "DBCA",
+        "d, b, c, a",
+        "d b c a",
+        "d -> b -> c -> a",
+        "d, b, c and a",
+        ["d", "b", "c", "a"],
+        ("D", "b", "c", "a"),
+        "(d)(b)(c)(a)",
+    ],
+)
 def test_the_right_order_passes_in_any_reasonable_form(answer, capsys):
     concepts.check_order("chain", answer)
     assert verdict(capsys) == (ORDER_ITEM, True, "")
 
 
-@pytest.mark.parametrize("answer, hint", [
-    ("bdca", "(b) comes before (d) in your order, but it follows from it"),
-    ("dcba", "(c) comes before (b) in your order, but it follows from it"),
-    ("dbac", "(a) comes before (c) in your order, but it follows from it"),
-    ("abcd", "(b) comes before (d) in your order, but it follows from it"),
-    ("dbc", "use every statement once: (a) missing"),
-    ("dbcad", "use every statement once: (d) twice"),
-    ("dbce", "there is no statement e: the statements are a, b, c, d"),
-    (4, "answer with the letters in order"),
-    ({"d", "b", "c", "a"}, "answer with the letters in order"),  # a set has no order
-    ([1, 2, 3, 4], "something other than strings"),
-])
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        ("bdca", "(b) comes before (d) in your order, but it follows from it"),
+        ("dcba", "(c) comes before (b) in your order, but it follows from it"),
+        ("dbac", "(a) comes before (c) in your order, but it follows from it"),
+        ("abcd", "(b) comes before (d) in your order, but it follows from it"),
+        ("dbc", "use every statement once: (a) missing"),
+        ("dbcad", "use every statement once: (d) twice"),
+        ("dbce", "there is no statement e: the statements are a, b, c, d"),
+        (4, "answer with the letters in order"),
+        ({"d", "b", "c", "a"}, "answer with the letters in order"),  # a set has no order
+        ([1, 2, 3, 4], "something other than strings"),
+    ],
+)
 def test_a_wrong_order_is_rejected_with_what_comes_too_early(answer, hint, capsys):
     concepts.check_order("chain", answer)
     item, passed, printed = verdict(capsys)
@@ -280,15 +329,21 @@ GATE_RIGHT = {"remember": "forget", "write": "input", "show": "output"}
 @pytest.mark.parametrize("question", sorted(GATE_RIGHT))
 @pytest.mark.parametrize("form", ["{}", "{} gate", "The {} gate", "{}.", "  {}  ", "{0[0]}", "{0[0]}_t", "{0[0]}(t)"])
 def test_the_right_gate_passes_in_any_reasonable_form(question, form, capsys):
-    concepts.check_gate(question, form.format(GATE_RIGHT[question]).upper() if form == "{0[0]}" else
-                        form.format(GATE_RIGHT[question]))
+    concepts.check_gate(
+        question, form.format(GATE_RIGHT[question]).upper() if form == "{0[0]}" else form.format(GATE_RIGHT[question])
+    )
     assert verdict(capsys)[1] is True
 
 
-@pytest.mark.parametrize("question, gate", [
-    (question, gate) for question, pick in sorted(concepts.GATES.items()) for gate in concepts.GATE_NAMES
-    if gate != pick.correct
-])
+@pytest.mark.parametrize(
+    "question, gate",
+    [
+        (question, gate)
+        for question, pick in sorted(concepts.GATES.items())
+        for gate in concepts.GATE_NAMES
+        if gate != pick.correct
+    ],
+)
 def test_every_wrong_gate_is_rejected_with_its_own_feedback(question, gate, capsys):
     concepts.check_gate(question, gate)
     _, passed, hint = verdict(capsys)
@@ -296,10 +351,16 @@ def test_every_wrong_gate_is_rejected_with_its_own_feedback(question, gate, caps
     assert hint.endswith(concepts.GATES[question].feedback[gate])
 
 
-@pytest.mark.parametrize("answer, message", [
-    ("cell", "answer with a gate's name"), ("reset", "answer with a gate's name"),
-    (None, "got None"), (["forget"], "got a list"), ("forget or input", "answer with a gate's name"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ("cell", "answer with a gate's name"),
+        ("reset", "answer with a gate's name"),
+        (None, "got None"),
+        (["forget"], "got a list"),
+        ("forget or input", "answer with a gate's name"),
+    ],
+)
 def test_what_is_not_a_gate_is_reported(answer, message, capsys):
     concepts.check_gate("remember", answer)
     _, passed, hint = verdict(capsys)
@@ -308,30 +369,38 @@ def test_what_is_not_a_gate_is_reported(answer, message, capsys):
 
 # ---------------------------------------------------------------- the share of the gradient along the cell state
 
-FRACTION_ITEMS = ["share of the gradient left after 50 steps, forget gate 0.98 (nearly open)",
-                  "share of the gradient left after 50 steps, forget gate 0.73 (at Keras's start)"]
+FRACTION_ITEMS = [
+    "share of the gradient left after 50 steps, forget gate 0.98 (nearly open)",
+    "share of the gradient left after 50 steps, forget gate 0.73 (at Keras's start)",
+]
 
 
-@pytest.mark.parametrize("nearly_open, at_start", [
-    (0.98**50, 0.73**50),
-    ((1 / (1 + np.exp(-4.0))) ** 50, (1 / (1 + np.exp(-1.0))) ** 50),  # the exact sigmoids
-    (0.364, 1.47e-7),  # rounded to three significant digits
-    (np.float32(0.98) ** 50, np.array([0.73**50])),
-])
+@pytest.mark.parametrize(
+    "nearly_open, at_start",
+    [
+        (0.98**50, 0.73**50),
+        ((1 / (1 + np.exp(-4.0))) ** 50, (1 / (1 + np.exp(-1.0))) ** 50),  # the exact sigmoids
+        (0.364, 1.47e-7),  # rounded to three significant digits
+        (np.float32(0.98) ** 50, np.array([0.73**50])),
+    ],
+)
 def test_right_shares_pass_rounded_or_from_the_exact_sigmoid(nearly_open, at_start, capsys):
     concepts.check_cell_state_fractions(nearly_open, at_start)
     found, _ = verdicts(capsys)
     assert found == [(item, True) for item in FRACTION_ITEMS]
 
 
-@pytest.mark.parametrize("nearly_open, message", [
-    (0.98 * 50, "it compounds, it does not add up"),
-    (0.02**50, "the share kept at each step, not the share dropped"),
-    (1 - 0.98**50, "the share lost, not the share left"),
-    (0.98**49, "what is left after all of them?"),  # one step short: 2% off
-    (0.36, "what is left after all of them?"),  # two digits are not enough: 1.2% off
-    ("0.36", "expected a number, got a str"),
-])
+@pytest.mark.parametrize(
+    "nearly_open, message",
+    [
+        (0.98 * 50, "it compounds, it does not add up"),
+        (0.02**50, "the share kept at each step, not the share dropped"),
+        (1 - 0.98**50, "the share lost, not the share left"),
+        (0.98**49, "what is left after all of them?"),  # one step short: 2% off
+        (0.36, "what is left after all of them?"),  # two digits are not enough: 1.2% off
+        ("0.36", "expected a number, got a str"),
+    ],
+)
 def test_wrong_shares_are_rejected(nearly_open, message, capsys):
     concepts.check_cell_state_fractions(nearly_open, 0.73**50)
     found, hints = verdicts(capsys)
@@ -372,9 +441,11 @@ MISCONCEPTIONS = {  # wrong answers that the keyword grading passed, and the aut
 }
 
 
-@pytest.mark.parametrize("question, answer", [
-    (question, answer) for question, answers in sorted(RIGHT_WORDINGS.items()) for answer in answers
-] + [(question, wrong) for question, cases in sorted(MISCONCEPTIONS.items()) for wrong, _, _ in cases])
+@pytest.mark.parametrize(
+    "question, answer",
+    [(question, answer) for question, answers in sorted(RIGHT_WORDINGS.items()) for answer in answers]
+    + [(question, wrong) for question, cases in sorted(MISCONCEPTIONS.items()) for wrong, _, _ in cases],
+)
 def test_any_written_answer_is_recorded_neither_passed_nor_failed(question, answer, capsys):
     concepts.record_written_answer(question, answer)
     out = capsys.readouterr().out
@@ -382,9 +453,10 @@ def test_any_written_answer_is_recorded_neither_passed_nor_failed(question, answ
     assert checks.parse(out) == [(concepts.WRITTEN[question].item, None)]
 
 
-@pytest.mark.parametrize("question, choice, letter", [
-    (question, choice, letter) for question, cases in sorted(MISCONCEPTIONS.items()) for _, choice, letter in cases
-])
+@pytest.mark.parametrize(
+    "question, choice, letter",
+    [(question, choice, letter) for question, cases in sorted(MISCONCEPTIONS.items()) for _, choice, letter in cases],
+)
 def test_each_misconception_is_caught_by_an_auto_graded_item(question, choice, letter, capsys):
     answer = letter if not concepts.CHOICES[choice].multiple else set(RIGHT[choice]) | {letter}
     concepts.check_choice(choice, answer)
@@ -400,7 +472,9 @@ def test_every_written_question_has_a_model_answer_and_a_parseable_item():
         assert metadata[checks.ANSWER_MIME]["model_answer"] == written.model_answer
 
 
-@pytest.mark.parametrize("answer, got", [("", "an empty string"), (None, "None"), (["the gradient vanishes"], "a list")])
+@pytest.mark.parametrize(
+    "answer, got", [("", "an empty string"), (None, "None"), (["the gradient vanishes"], "a list")]
+)
 def test_a_missing_written_answer_is_a_cross_that_says_what_to_write(answer, got, capsys):
     concepts.record_written_answer("vanilla", answer)
     _, passed, hint = verdict(capsys)
@@ -408,7 +482,10 @@ def test_a_missing_written_answer_is_a_cross_that_says_what_to_write(answer, got
 
 
 def test_an_unknown_question_of_any_kind_is_an_authoring_error():
-    for check, question in [(concepts.record_written_answer, "attention"), (concepts.check_order, "steps"),
-                            (concepts.check_gate, "reset")]:
+    for check, question in [
+        (concepts.record_written_answer, "attention"),
+        (concepts.check_order, "steps"),
+        (concepts.check_gate, "reset"),
+    ]:
         with pytest.raises(ValueError, match="unknown question"):
             check(question, "text")

@@ -7,11 +7,10 @@ import time
 import keras
 import numpy as np
 import pytest
+from conftest import assert_items
 from keras import layers
 
-from conftest import verdicts, assert_items
 from kerasdl.checks import gru_lstm
-
 
 # ---------------------------------------------------------------- part 1: parameter counts
 
@@ -26,27 +25,33 @@ def gru_parameters(m, n):
     return 3 * (n * m + n * n + 2 * n)
 
 
-@pytest.mark.parametrize("lstm, gru", [
-    (lstm_parameters, gru_parameters),
-    (lambda m, n: 4 * n * (m + n + 1), lambda m, n: 3 * n * (m + n + 2)),  # factored
-    (lambda m, n: float(lstm_parameters(m, n)), lambda m, n: np.int64(gru_parameters(m, n))),  # 26.0, NumPy
-    (lambda m, n: np.array(lstm_parameters(m, n)), lambda m, n: gru_parameters(m, n)),  # a 0-d array
-])
+@pytest.mark.parametrize(
+    "lstm, gru",
+    [
+        (lstm_parameters, gru_parameters),
+        (lambda m, n: 4 * n * (m + n + 1), lambda m, n: 3 * n * (m + n + 2)),  # factored
+        (lambda m, n: float(lstm_parameters(m, n)), lambda m, n: np.int64(gru_parameters(m, n))),  # 26.0, NumPy
+        (lambda m, n: np.array(lstm_parameters(m, n)), lambda m, n: gru_parameters(m, n)),  # a 0-d array
+    ],
+)
 def test_right_formulas_pass_in_any_numeric_form(lstm, gru, capsys):
     gru_lstm.check_parameter_formulas(lstm, gru)
     assert_items(capsys, dict.fromkeys(FORMULA_ITEMS, True))
 
 
-@pytest.mark.parametrize("wrong, cell, hint", [
-    (lambda m, n: 4 * (n * m + n * n), "LSTM", "bias vector"),
-    (lambda m, n: 4 * (n * m + n * n + 2 * n), "LSTM", "PyTorch's count"),
-    (lambda m, n: 3 * (n * m + n * n + n), "LSTM", "four blocks"),
-    (lambda m, n: 4 * (n * m + 2 * n), "LSTM", "n units to n units"),
-    (lambda m, n: 3 * (n * m + n * n + n), "GRU", "reset_after=False"),
-    (lambda m, n: 4 * (n * m + n * n + 2 * n), "GRU", "three blocks"),
-    (lambda m, n: 3 * (n * m + n * n), "GRU", "biases too"),
-    (lambda m, n: n * m + n * n + n, "GRU", "count the input matrix"),
-])
+@pytest.mark.parametrize(
+    "wrong, cell, hint",
+    [
+        (lambda m, n: 4 * (n * m + n * n), "LSTM", "bias vector"),
+        (lambda m, n: 4 * (n * m + n * n + 2 * n), "LSTM", "PyTorch's count"),
+        (lambda m, n: 3 * (n * m + n * n + n), "LSTM", "four blocks"),
+        (lambda m, n: 4 * (n * m + 2 * n), "LSTM", "n units to n units"),
+        (lambda m, n: 3 * (n * m + n * n + n), "GRU", "reset_after=False"),
+        (lambda m, n: 4 * (n * m + n * n + 2 * n), "GRU", "three blocks"),
+        (lambda m, n: 3 * (n * m + n * n), "GRU", "biases too"),
+        (lambda m, n: n * m + n * n + n, "GRU", "count the input matrix"),
+    ],
+)
 def test_plausible_wrong_formulas_are_named(wrong, cell, hint, capsys):
     answers = {"LSTM": lstm_parameters, "GRU": gru_parameters, cell: wrong}
     gru_lstm.check_parameter_formulas(answers["LSTM"], answers["GRU"])
@@ -54,12 +59,15 @@ def test_plausible_wrong_formulas_are_named(wrong, cell, hint, capsys):
     assert hint in hints[f"{cell} parameter formula"]
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda m, n: str(lstm_parameters(m, n)), "should be a whole number, got a str"),
-    (lambda m, n: lstm_parameters(m, n) + 0.5, "should be a whole number"),
-    (lambda m: 4, "raised TypeError"),
-    (None, "expected a function, got None"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda m, n: str(lstm_parameters(m, n)), "should be a whole number, got a str"),
+        (lambda m, n: lstm_parameters(m, n) + 0.5, "should be a whole number"),
+        (lambda m: 4, "raised TypeError"),
+        (None, "expected a function, got None"),
+    ],
+)
 def test_wrong_types_are_reported(wrong, message, capsys):
     gru_lstm.check_parameter_formulas(wrong, gru_parameters)
     hints = assert_items(capsys, {"LSTM parameter formula": False, "GRU parameter formula": True})
@@ -97,19 +105,23 @@ def quadratic_units(lstm_units, m):
 EQUAL_ITEM = "equal_parameter_units gives"
 
 
-@pytest.mark.parametrize("answer", [equal_parameter_units, quadratic_units,
-                                    lambda u, m: float(equal_parameter_units(u, m))])
+@pytest.mark.parametrize(
+    "answer", [equal_parameter_units, quadratic_units, lambda u, m: float(equal_parameter_units(u, m))]
+)
 def test_the_closest_gru_width_passes_however_it_is_found(answer, capsys):
     gru_lstm.check_equal_parameter_units(answer)
     assert_items(capsys, {EQUAL_ITEM: True})
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda u, m: u, "the LSTM's own width"),
-    (lambda u, m: round(4 * u / 3), "too many units"),  # ignores the input and bias terms
-    (lambda u, m: equal_parameter_units(u, m) - 2, "too few units"),
-    (lambda u, m: 1.5, "should be a whole number"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda u, m: u, "the LSTM's own width"),
+        (lambda u, m: round(4 * u / 3), "too many units"),  # ignores the input and bias terms
+        (lambda u, m: equal_parameter_units(u, m) - 2, "too few units"),
+        (lambda u, m: 1.5, "should be a whole number"),
+    ],
+)
 def test_wrong_widths_are_rejected(wrong, hint, capsys):
     gru_lstm.check_equal_parameter_units(wrong)
     assert hint in assert_items(capsys, {EQUAL_ITEM: False})[EQUAL_ITEM]
@@ -127,8 +139,9 @@ def build_model(cell, units, sequence_length, num_symbols, num_classes):
 
 
 def sequential_builder(cell, units, sequence_length, num_symbols, num_classes):
-    return keras.Sequential([keras.Input(shape=(sequence_length, num_symbols)), getattr(layers, cell)(units),
-                             layers.Dense(num_classes)])  # logits: argmax is the same
+    return keras.Sequential(
+        [keras.Input(shape=(sequence_length, num_symbols)), getattr(layers, cell)(units), layers.Dense(num_classes)]
+    )  # logits: argmax is the same
 
 
 def cell_builder(cell, units, sequence_length, num_symbols, num_classes):
@@ -170,13 +183,16 @@ def gru_gets_more(cell, units, sequence_length, num_symbols, num_classes):
     return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(state))
 
 
-@pytest.mark.parametrize("wrong, expected, hint", [
-    (always_lstm, (False, False), "should use GRU layers only; it has LSTM"),
-    (fixed_units, (False, False), "of 32 units"),
-    (every_step, (False, True), "one score per class"),  # both built alike: only the first item fails
-    (one_output, (False, True), "one score per class"),
-    (gru_gets_more, (True, False), "same layers of the same sizes"),
-])
+@pytest.mark.parametrize(
+    "wrong, expected, hint",
+    [
+        (always_lstm, (False, False), "should use GRU layers only; it has LSTM"),
+        (fixed_units, (False, False), "of 32 units"),
+        (every_step, (False, True), "one score per class"),  # both built alike: only the first item fails
+        (one_output, (False, True), "one score per class"),
+        (gru_gets_more, (True, False), "same layers of the same sizes"),
+    ],
+)
 def test_wrong_builders_are_rejected(wrong, expected, hint, capsys):
     gru_lstm.check_builder(wrong)
     hints = assert_items(capsys, dict(zip(BUILDER_ITEMS, expected)))
@@ -271,15 +287,18 @@ def new_batch(model, x, y, warmup_steps, timed_steps, repeats, clock=time.perf_c
     return time_training_step(model, x.copy(), y, warmup_steps, timed_steps, repeats, clock)
 
 
-@pytest.mark.parametrize("wrong, expected, hint", [
-    (mean_of_rounds, (True, False), "one slow round moved the result"),
-    (warm_up_timed, (True, False), "warm-up steps are in the time"),
-    (no_warm_up, (False, False), "should run 17 times; it ran 15 times"),
-    (in_seconds, (True, False), "this is in seconds"),
-    (per_round, (True, False), "time of a whole round"),
-    (own_clock, (True, False), "time them with the `clock` argument"),
-    (new_batch, (False, True), "the batch (x, y) it is given"),
-])
+@pytest.mark.parametrize(
+    "wrong, expected, hint",
+    [
+        (mean_of_rounds, (True, False), "one slow round moved the result"),
+        (warm_up_timed, (True, False), "warm-up steps are in the time"),
+        (no_warm_up, (False, False), "should run 17 times; it ran 15 times"),
+        (in_seconds, (True, False), "this is in seconds"),
+        (per_round, (True, False), "time of a whole round"),
+        (own_clock, (True, False), "time them with the `clock` argument"),
+        (new_batch, (False, True), "the batch (x, y) it is given"),
+    ],
+)
 def test_plausible_wrong_protocols_are_named(wrong, expected, hint, capsys):
     gru_lstm.check_timing(wrong)
     hints = assert_items(capsys, dict(zip(TIMING_ITEMS, expected)))
@@ -307,18 +326,29 @@ def test_an_unwritten_timing_function_propagates_not_implemented(capsys):
 
 # ---------------------------------------------------------------- part 4: the experiment
 
-SIZES = {"train_samples": 64, "validation_samples": 200, "sequence_length": 10, "num_symbols": 6,
-         "num_classes": 4, "batch_size": 32}
-EXPERIMENT_ITEMS = ("one LSTM and two GRU", "each configuration's recorded", "every model beats",
-                    "every configuration timed")
+SIZES = {
+    "train_samples": 64,
+    "validation_samples": 200,
+    "sequence_length": 10,
+    "num_symbols": 6,
+    "num_classes": 4,
+    "batch_size": 32,
+}
+EXPERIMENT_ITEMS = (
+    "one LSTM and two GRU",
+    "each configuration's recorded",
+    "every model beats",
+    "every configuration timed",
+)
 
 
 class Classifier:
     """A stand-in for a trained model: right on the first `accuracy` share of the validation sequences."""
 
     def __init__(self, accuracy):
-        _, (_, self.labels) = gru_lstm.make_data(16, SIZES["validation_samples"], SIZES["sequence_length"],
-                                                 SIZES["num_symbols"], SIZES["num_classes"])
+        _, (_, self.labels) = gru_lstm.make_data(
+            16, SIZES["validation_samples"], SIZES["sequence_length"], SIZES["num_symbols"], SIZES["num_classes"]
+        )
         self.accuracy = accuracy
 
     def predict(self, x, batch_size=None, verbose=0):
@@ -330,14 +360,25 @@ class Classifier:
 def experiment(accuracies=None, ms=(10.0, 9.0, 11.0), **changes):
     """Return (results, models) for one LSTM(8), GRU(8) and the GRU of LSTM(8)'s count on 6 inputs."""
     wide = equal_parameter_units(8, SIZES["num_symbols"])
-    accuracies = accuracies or {"LSTM(8)": [0.80, 0.85, 0.90], "GRU(8)": [0.90, 0.92, 0.95],
-                                f"GRU({wide})": [0.88, 0.90, 0.90]}
+    accuracies = accuracies or {
+        "LSTM(8)": [0.80, 0.85, 0.90],
+        "GRU(8)": [0.90, 0.92, 0.95],
+        f"GRU({wide})": [0.88, 0.90, 0.90],
+    }
     results, models = {}, {}
-    for (label, values), (cell, units), time_ms in zip(accuracies.items(), [("LSTM", 8), ("GRU", 8), ("GRU", wide)],
-                                                       ms):
-        results[label] = {"cell": cell, "units": units, "accuracy": list(values), "ms_per_step": time_ms,
-                          "batch_size": SIZES["batch_size"], "sequence_length": SIZES["sequence_length"],
-                          "timed_steps": 15, **changes.get(label, {})}
+    for (label, values), (cell, units), time_ms in zip(
+        accuracies.items(), [("LSTM", 8), ("GRU", 8), ("GRU", wide)], ms
+    ):
+        results[label] = {
+            "cell": cell,
+            "units": units,
+            "accuracy": list(values),
+            "ms_per_step": time_ms,
+            "batch_size": SIZES["batch_size"],
+            "sequence_length": SIZES["sequence_length"],
+            "timed_steps": 15,
+            **changes.get(label, {}),
+        }
         models[label] = Classifier(values[-1])
     return results, models
 
@@ -353,8 +394,10 @@ def test_a_sound_experiment_passes(capsys):
 
 def test_other_labels_numpy_accuracies_and_extra_keys_pass(capsys):
     results, models = experiment()
-    renamed = {f"config {i}": {**record, "accuracy": np.array(record["accuracy"]), "note": "run 2"}
-               for i, record in enumerate(results.values())}
+    renamed = {
+        f"config {i}": {**record, "accuracy": np.array(record["accuracy"]), "note": "run 2"}
+        for i, record in enumerate(results.values())
+    }
     run_experiment(renamed, {f"config {i}": model for i, model in enumerate(models.values())})
     assert_items(capsys, dict.fromkeys(EXPERIMENT_ITEMS, True))
 
@@ -385,18 +428,20 @@ def test_accuracies_that_are_not_the_models_own_are_rejected(capsys):
 
 
 def test_a_model_below_the_baseline_is_rejected(capsys):
-    results, models = experiment(accuracies={"LSTM(8)": [0.80, 0.85, 0.40], "GRU(8)": [0.9] * 3,
-                                             "GRU(10)": [0.9] * 3})
+    results, models = experiment(accuracies={"LSTM(8)": [0.80, 0.85, 0.40], "GRU(8)": [0.9] * 3, "GRU(10)": [0.9] * 3})
     run_experiment(results, models)
     hints = assert_items(capsys, {**dict.fromkeys(EXPERIMENT_ITEMS, True), EXPERIMENT_ITEMS[2]: False})
     assert "below 2 × chance (0.50)" in hints[EXPERIMENT_ITEMS[2]]
 
 
-@pytest.mark.parametrize("change, hint", [
-    ({"batch_size": 16}, "same size and sequence length"),
-    ({"timed_steps": 3}, "time at least 10"),
-    ({"ms_per_step": 0.0}, "positive time"),
-])
+@pytest.mark.parametrize(
+    "change, hint",
+    [
+        ({"batch_size": 16}, "same size and sequence length"),
+        ({"timed_steps": 3}, "time at least 10"),
+        ({"ms_per_step": 0.0}, "positive time"),
+    ],
+)
 def test_unfair_or_thin_timings_are_rejected(change, hint, capsys):
     run_experiment(*experiment(**{"GRU(8)": change}))
     hints = assert_items(capsys, {**dict.fromkeys(EXPERIMENT_ITEMS, True), EXPERIMENT_ITEMS[3]: False})
@@ -412,11 +457,14 @@ def test_timing_on_another_batch_than_the_training_batch_is_rejected(capsys):
     assert "32 sequences of 10 steps" in hints[EXPERIMENT_ITEMS[3]]
 
 
-@pytest.mark.parametrize("results, models, message", [
-    ([], {}, "results should be a dict"),
-    ({"LSTM(8)": {"cell": "LSTM"}}, {}, "has no 'units', 'accuracy', 'ms_per_step'"),
-    (None, None, "results should be a dict"),
-])
+@pytest.mark.parametrize(
+    "results, models, message",
+    [
+        ([], {}, "results should be a dict"),
+        ({"LSTM(8)": {"cell": "LSTM"}}, {}, "has no 'units', 'accuracy', 'ms_per_step'"),
+        (None, None, "results should be a dict"),
+    ],
+)
 def test_malformed_results_fail_every_item_with_one_message(results, models, message, capsys):
     run_experiment(results, models)
     hints = assert_items(capsys, dict.fromkeys(EXPERIMENT_ITEMS, False))
@@ -436,15 +484,19 @@ def test_mean_and_either_standard_deviation_pass(ddof, form, capsys):
     assert_items(capsys, {SUMMARY_ITEM: True})
 
 
-@pytest.mark.parametrize("make, hint", [
-    (lambda values: (np.mean(values), np.var(values)), "this is the variance"),
-    (lambda values: (np.median(values), np.std(values)), "the mean is not the mean"),
-    (lambda values: (np.mean(values), np.max(values) - np.min(values)), "standard deviation"),
-    (lambda values: np.mean(values), "expected a tuple of 2"),
-])
+@pytest.mark.parametrize(
+    "make, hint",
+    [
+        (lambda values: (np.mean(values), np.var(values)), "this is the variance"),
+        (lambda values: (np.median(values), np.std(values)), "the mean is not the mean"),
+        (lambda values: (np.mean(values), np.max(values) - np.min(values)), "standard deviation"),
+        (lambda values: np.mean(values), "expected a tuple of 2"),
+    ],
+)
 def test_wrong_summaries_are_named(make, hint, capsys):
-    results, _ = experiment(accuracies={"LSTM(8)": [0.80, 0.85, 0.96], "GRU(8)": [0.90, 0.92, 0.95],
-                                        "GRU(10)": [0.88, 0.90, 0.90]})
+    results, _ = experiment(
+        accuracies={"LSTM(8)": [0.80, 0.85, 0.96], "GRU(8)": [0.90, 0.92, 0.95], "GRU(10)": [0.88, 0.90, 0.90]}
+    )
     gru_lstm.check_summary({label: make(r["accuracy"]) for label, r in results.items()}, results)
     assert hint in assert_items(capsys, {SUMMARY_ITEM: False})[SUMMARY_ITEM]
 
@@ -463,11 +515,19 @@ def solution_conclusion(results, baseline=0.5):
     faster, accurate = {}, {}
     for comparison, (lstm, gru) in pairs.items():
         ratio = results[gru]["ms_per_step"] / results[lstm]["ms_per_step"]
-        faster[comparison] = ("no verdict" if not all_learned else "GRU" if ratio < 0.9
-                              else "LSTM" if ratio > 1 / 0.9 else "no clear difference")
+        faster[comparison] = (
+            "no verdict"
+            if not all_learned
+            else "GRU"
+            if ratio < 0.9
+            else "LSTM"
+            if ratio > 1 / 0.9
+            else "no clear difference"
+        )
         gap = summary[gru][0] - summary[lstm][0]
-        accurate[comparison] = ("no clear difference" if abs(gap) <= summary[gru][1] + summary[lstm][1]
-                                else "GRU" if gap > 0 else "LSTM")
+        accurate[comparison] = (
+            "no clear difference" if abs(gap) <= summary[gru][1] + summary[lstm][1] else "GRU" if gap > 0 else "LSTM"
+        )
     return faster, accurate
 
 
@@ -475,12 +535,15 @@ def conclude(faster, accurate, results):
     gru_lstm.check_conclusion(faster, accurate, results, num_symbols=6, num_classes=4)
 
 
-@pytest.mark.parametrize("accuracies, ms", [
-    (CLEARLY_APART, (10.0, 7.0, 12.0)),  # GRU faster at equal units, LSTM faster at equal parameters
-    (CLEARLY_APART, (10.0, 9.5, 10.5)),  # within 10%: no clear difference
-    ({"LSTM(8)": [0.80, 0.90, 0.85], "GRU(8)": [0.84, 0.88, 0.90], "GRU(10)": [0.7, 0.9, 0.8]}, (10.0, 9.0, 9.0)),
-    ({"LSTM(8)": [0.80, 0.85, 0.30], "GRU(8)": [0.9] * 3, "GRU(10)": [0.9] * 3}, (10.0, 5.0, 5.0)),  # no verdict
-])
+@pytest.mark.parametrize(
+    "accuracies, ms",
+    [
+        (CLEARLY_APART, (10.0, 7.0, 12.0)),  # GRU faster at equal units, LSTM faster at equal parameters
+        (CLEARLY_APART, (10.0, 9.5, 10.5)),  # within 10%: no clear difference
+        ({"LSTM(8)": [0.80, 0.90, 0.85], "GRU(8)": [0.84, 0.88, 0.90], "GRU(10)": [0.7, 0.9, 0.8]}, (10.0, 9.0, 9.0)),
+        ({"LSTM(8)": [0.80, 0.85, 0.30], "GRU(8)": [0.9] * 3, "GRU(10)": [0.9] * 3}, (10.0, 5.0, 5.0)),  # no verdict
+    ],
+)
 def test_the_solutions_rules_pass_whatever_the_numbers(accuracies, ms, capsys):
     results, _ = experiment(accuracies=accuracies, ms=ms)
     conclude(*solution_conclusion(results), results)
@@ -489,8 +552,11 @@ def test_the_solutions_rules_pass_whatever_the_numbers(accuracies, ms, capsys):
 
 def test_answers_are_read_in_any_case_and_spacing(capsys):
     results, _ = experiment(accuracies=CLEARLY_APART, ms=(10.0, 7.0, 10.2))
-    conclude({"equal units": "gru", "equal parameters": "  No clear   difference "},
-             {"equal units": "Gru", "equal parameters": "NO CLEAR DIFFERENCE"}, results)
+    conclude(
+        {"equal units": "gru", "equal parameters": "  No clear   difference "},
+        {"equal units": "Gru", "equal parameters": "NO CLEAR DIFFERENCE"},
+        results,
+    )
     assert_items(capsys, dict.fromkeys(CONCLUSION_ITEMS, True))
 
 
@@ -499,16 +565,22 @@ def test_the_sample_standard_deviation_is_an_accepted_spread(capsys):
     accuracies = {"LSTM(8)": [0.80, 0.83, 0.86], "GRU(8)": [0.85, 0.88, 0.91], "GRU(10)": [0.8, 0.8, 0.8]}
     results, _ = experiment(accuracies=accuracies)
     for answer in ("GRU", "no clear difference"):
-        conclude({"equal units": "no clear difference", "equal parameters": "no clear difference"},
-                 {"equal units": answer, "equal parameters": "no clear difference"}, results)
+        conclude(
+            {"equal units": "no clear difference", "equal parameters": "no clear difference"},
+            {"equal units": answer, "equal parameters": "no clear difference"},
+            results,
+        )
         assert_items(capsys, dict.fromkeys(CONCLUSION_ITEMS, True))
 
 
-@pytest.mark.parametrize("ms, faster, hint", [
-    ((10.0, 9.5, 10.0), "GRU", "ratio of ms per step does not say 'GRU'"),  # 0.95: within the margin
-    ((10.0, 7.0, 10.0), "LSTM", "does not say 'LSTM'"),  # folklore the other way
-    ((10.0, 7.0, 10.0), "no verdict", "name the faster cell"),
-])
+@pytest.mark.parametrize(
+    "ms, faster, hint",
+    [
+        ((10.0, 9.5, 10.0), "GRU", "ratio of ms per step does not say 'GRU'"),  # 0.95: within the margin
+        ((10.0, 7.0, 10.0), "LSTM", "does not say 'LSTM'"),  # folklore the other way
+        ((10.0, 7.0, 10.0), "no verdict", "name the faster cell"),
+    ],
+)
 def test_speed_verdicts_that_the_ratio_does_not_support_are_rejected(ms, faster, hint, capsys):
     results, _ = experiment(accuracies=CLEARLY_APART, ms=ms)
     _, accurate = solution_conclusion(results)
@@ -526,13 +598,19 @@ def test_no_speed_verdict_unless_every_model_learned(capsys):
     assert "answer 'no verdict'" in hints[CONCLUSION_ITEMS[0]]
 
 
-@pytest.mark.parametrize("accuracies, accurate, hint", [
-    ({"LSTM(8)": [0.80, 0.90, 0.85], "GRU(8)": [0.84, 0.88, 0.92], "GRU(10)": [0.85] * 3}, "GRU",
-     "within the seeds' spread"),
-    (CLEARLY_APART, "no clear difference", "does not name the better cell"),
-    (CLEARLY_APART, "LSTM", "does not name the better cell"),
-    (CLEARLY_APART, "no verdict", "'no verdict' is for speed"),
-])
+@pytest.mark.parametrize(
+    "accuracies, accurate, hint",
+    [
+        (
+            {"LSTM(8)": [0.80, 0.90, 0.85], "GRU(8)": [0.84, 0.88, 0.92], "GRU(10)": [0.85] * 3},
+            "GRU",
+            "within the seeds' spread",
+        ),
+        (CLEARLY_APART, "no clear difference", "does not name the better cell"),
+        (CLEARLY_APART, "LSTM", "does not name the better cell"),
+        (CLEARLY_APART, "no verdict", "'no verdict' is for speed"),
+    ],
+)
 def test_accuracy_verdicts_that_the_seeds_do_not_support_are_rejected(accuracies, accurate, hint, capsys):
     results, _ = experiment(accuracies=accuracies)
     faster, answers = solution_conclusion(results)
@@ -541,17 +619,19 @@ def test_accuracy_verdicts_that_the_seeds_do_not_support_are_rejected(accuracies
     assert hint in hints[CONCLUSION_ITEMS[1]]
 
 
-@pytest.mark.parametrize("faster, message", [
-    ({"equal units": "faster", "equal parameters": "GRU"}, "should be one of 'LSTM', 'GRU'"),
-    ({"equal units": "GRU"}, "keys 'equal units' and 'equal parameters'"),
-    ("GRU", "keys 'equal units' and 'equal parameters'"),
-])
+@pytest.mark.parametrize(
+    "faster, message",
+    [
+        ({"equal units": "faster", "equal parameters": "GRU"}, "should be one of 'LSTM', 'GRU'"),
+        ({"equal units": "GRU"}, "keys 'equal units' and 'equal parameters'"),
+        ("GRU", "keys 'equal units' and 'equal parameters'"),
+    ],
+)
 def test_malformed_answers_are_reported(faster, message, capsys):
     results, _ = experiment(accuracies=CLEARLY_APART)
     _, accurate = solution_conclusion(results)
     conclude(faster, accurate, results)
-    assert message in assert_items(capsys, {CONCLUSION_ITEMS[0]: False, CONCLUSION_ITEMS[1]: True})[
-        CONCLUSION_ITEMS[0]]
+    assert message in assert_items(capsys, {CONCLUSION_ITEMS[0]: False, CONCLUSION_ITEMS[1]: True})[CONCLUSION_ITEMS[0]]
 
 
 def test_the_rules_themselves():

@@ -4,9 +4,9 @@ with a hint naming the mistake; the formulas of the answer key hold against Kera
 import keras
 import numpy as np
 import pytest
+from conftest import verdicts
 from keras import layers, ops
 
-from conftest import verdicts
 from kerasdl import checks, runtime
 from kerasdl.checks import residual
 from kerasdl.stacks import DenseStack
@@ -16,7 +16,7 @@ def only(capsys):
     """Return (item, passed, hint) of the single verdict printed since the last call."""
     found, hints = verdicts(capsys)
     assert len(found) == 1, found
-    (item, passed), = found.items()
+    ((item, passed),) = found.items()
     return item, passed, hints.get(item, "")
 
 
@@ -49,23 +49,29 @@ def right_shape(input_shape, filters, stride):
     return (-(-input_shape[0] // stride), -(-input_shape[1] // stride), filters)
 
 
-@pytest.mark.parametrize("answer", [
-    right_shape,
-    lambda s, f, k: [int(np.ceil(s[0] / k)), int(np.ceil(s[1] / k)), f],  # a list
-    lambda s, f, k: np.array([np.ceil(s[0] / k), np.ceil(s[1] / k), f]).astype(np.int64),  # an array
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        right_shape,
+        lambda s, f, k: [int(np.ceil(s[0] / k)), int(np.ceil(s[1] / k)), f],  # a list
+        lambda s, f, k: np.array([np.ceil(s[0] / k), np.ceil(s[1] / k), f]).astype(np.int64),  # an array
+    ],
+)
 def test_output_shapes_right_and_valid_alternatives_pass(answer, capsys):
     residual.check_output_shape(answer)
     assert only(capsys)[1]
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (lambda s, f, k: (s[0] // k, s[1] // k, f), "rounds up"),
-    (lambda s, f, k: (s[0], s[1], f), "the block's stride"),
-    (lambda s, f, k: (None, *right_shape(s, f, k)), "leave out the batch axis"),
-    (lambda s, f, k: (*right_shape(s, f, k)[:2], s[2]), "outputs `filters` channels"),
-    (lambda s, f, k: ((s[0] - 3) // k - 1, (s[1] - 3) // k - 1, f), "padding='same'"),
-])
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (lambda s, f, k: (s[0] // k, s[1] // k, f), "rounds up"),
+        (lambda s, f, k: (s[0], s[1], f), "the block's stride"),
+        (lambda s, f, k: (None, *right_shape(s, f, k)), "leave out the batch axis"),
+        (lambda s, f, k: (*right_shape(s, f, k)[:2], s[2]), "outputs `filters` channels"),
+        (lambda s, f, k: ((s[0] - 3) // k - 1, (s[1] - 3) // k - 1, f), "padding='same'"),
+    ],
+)
 def test_output_shapes_wrong_answers_are_rejected_with_their_hint(answer, hint, capsys):
     residual.check_output_shape(answer)
     _, passed, given = only(capsys)
@@ -87,25 +93,31 @@ def right_count(c, f, s):
     return count + (c * f + 4 * f if s != 1 or c != f else 0)
 
 
-@pytest.mark.parametrize("answer", [
-    right_count,
-    lambda c, f, s: float(right_count(c, f, s)),  # 18688.0
-    lambda c, f, s: np.int64(right_count(c, f, s)),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        right_count,
+        lambda c, f, s: float(right_count(c, f, s)),  # 18688.0
+        lambda c, f, s: np.int64(right_count(c, f, s)),
+    ],
+)
 def test_parameter_counts_right_and_valid_alternatives_pass(answer, capsys):
     residual.check_parameters(answer)
     assert only(capsys)[1]
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (lambda c, f, s: 9 * c * f + 9 * f * f + 8 * f, "the shortcut is a 1×1 convolution"),
-    (lambda c, f, s: 9 * c * f + 9 * f * f + 8 * f + c * f + 4 * f, "the shortcut is the identity"),
-    (lambda c, f, s: right_count(c, f, s) - 4 * f - (2 * f if s != 1 or c != f else 0), "four numbers per channel"),
-    (lambda c, f, s: right_count(c, f, s) + 2 * f, "no bias"),
-    (lambda c, f, s: right_count(c, f, s) - 9 * f * f + 9 * c * f, "the first one's output"),
-    (lambda c, f, s: right_count(c, f, s) - (4 * f if s != 1 or c != f else 0), "batch normalisation of its own"),
-    (lambda c, f, s: right_count(c, f, s) + 1, "add up"),
-])
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (lambda c, f, s: 9 * c * f + 9 * f * f + 8 * f, "the shortcut is a 1×1 convolution"),
+        (lambda c, f, s: 9 * c * f + 9 * f * f + 8 * f + c * f + 4 * f, "the shortcut is the identity"),
+        (lambda c, f, s: right_count(c, f, s) - 4 * f - (2 * f if s != 1 or c != f else 0), "four numbers per channel"),
+        (lambda c, f, s: right_count(c, f, s) + 2 * f, "no bias"),
+        (lambda c, f, s: right_count(c, f, s) - 9 * f * f + 9 * c * f, "the first one's output"),
+        (lambda c, f, s: right_count(c, f, s) - (4 * f if s != 1 or c != f else 0), "batch normalisation of its own"),
+        (lambda c, f, s: right_count(c, f, s) + 1, "add up"),
+    ],
+)
 def test_parameter_counts_wrong_answers_are_rejected_with_their_hint(answer, hint, capsys):
     residual.check_parameters(answer)
     _, passed, given = only(capsys)
@@ -195,27 +207,44 @@ def three_by_three_projection(x, filters, stride=1):
     return layers.ReLU()(layers.add([y, shortcut]))
 
 
-@pytest.mark.parametrize("block", [solution_block, shortcut_first_block, plus_operator_block, variant_block("right")],
-                         ids=["solution", "shortcut first, Add, Activation, epsilon", "+ operator", "reference"])
+@pytest.mark.parametrize(
+    "block",
+    [solution_block, shortcut_first_block, plus_operator_block, variant_block("right")],
+    ids=["solution", "shortcut first, Add, Activation, epsilon", "+ operator", "reference"],
+)
 def test_residual_block_right_and_valid_alternatives_pass(block, capsys):
     residual.check_residual_block(block)
     found, hints = verdicts(capsys)
     assert len(found) == 3 and all(found.values()), hints
 
 
-@pytest.mark.parametrize("block, failing, hint", [
-    (variant_block("add_after_relu"), "before the last ReLU", "added after the last ReLU"),
-    (variant_block("no_final_relu"), "before the last ReLU", "ends with a ReLU"),
-    (variant_block("no_shortcut"), "before the last ReLU", "never reaches its output"),
-    (variant_block("no_middle_relu"), "before the last ReLU", "a ReLU belongs between"),
-    (variant_block("relu_before_norm"), "before the last ReLU", "followed by its batch normalisation"),
-    (preactivation, "before the last ReLU", "added after the last ReLU"),
-    (never_projected, "output shapes", "project the shortcut with a 1×1 convolution"),
-    (always_projected, "the parameters", "the shortcut is the identity"),
-    (with_biases, "the parameters", "no bias"),
-    (three_by_three_projection, "the parameters", "a 1×1 convolution, not 3×3"),
-], ids=["add after relu", "no final relu", "no shortcut", "no middle relu", "relu before norm", "pre-activation",
-        "no projection", "projection always", "biases", "3x3 projection"])
+@pytest.mark.parametrize(
+    "block, failing, hint",
+    [
+        (variant_block("add_after_relu"), "before the last ReLU", "added after the last ReLU"),
+        (variant_block("no_final_relu"), "before the last ReLU", "ends with a ReLU"),
+        (variant_block("no_shortcut"), "before the last ReLU", "never reaches its output"),
+        (variant_block("no_middle_relu"), "before the last ReLU", "a ReLU belongs between"),
+        (variant_block("relu_before_norm"), "before the last ReLU", "followed by its batch normalisation"),
+        (preactivation, "before the last ReLU", "added after the last ReLU"),
+        (never_projected, "output shapes", "project the shortcut with a 1×1 convolution"),
+        (always_projected, "the parameters", "the shortcut is the identity"),
+        (with_biases, "the parameters", "no bias"),
+        (three_by_three_projection, "the parameters", "a 1×1 convolution, not 3×3"),
+    ],
+    ids=[
+        "add after relu",
+        "no final relu",
+        "no shortcut",
+        "no middle relu",
+        "relu before norm",
+        "pre-activation",
+        "no projection",
+        "projection always",
+        "biases",
+        "3x3 projection",
+    ],
+)
 def test_residual_block_wrong_answers_are_rejected_with_their_hint(block, failing, hint, capsys):
     residual.check_residual_block(block)
     found, hints = verdicts(capsys)
@@ -244,8 +273,16 @@ def right_deep_network(depth, residual=True, width=64):
 
 
 def sequential_deep_network(depth, residual=True):
-    return keras.Sequential([keras.Input(shape=(64,)), layers.Dense(64), DenseStack(depth, residual=residual),
-                             layers.LayerNormalization(), layers.Activation("relu"), layers.Dense(10)])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(64,)),
+            layers.Dense(64),
+            DenseStack(depth, residual=residual),
+            layers.LayerNormalization(),
+            layers.Activation("relu"),
+            layers.Dense(10),
+        ]
+    )
 
 
 @pytest.mark.parametrize("build", [right_deep_network, sequential_deep_network])
@@ -266,14 +303,17 @@ def no_final_norm(depth, residual=True):
     return keras.Model(inputs, layers.Dense(10)(DenseStack(depth, residual=residual)(layers.Dense(64)(inputs))))
 
 
-@pytest.mark.parametrize("build, hint", [
-    (lambda depth, residual: right_deep_network(depth, not residual), "holds a DenseStack with residual="),
-    (lambda depth, residual: right_deep_network(depth + 1, residual), "holds a DenseStack of depth"),
-    (lambda depth, residual: right_deep_network(depth, residual, width=32), "parameters"),
-    (softmax_network, "return logits"),
-    (no_final_norm, "a LayerNormalization and a ReLU"),
-    (lambda depth, residual: "model", "should return a keras.Model"),
-])
+@pytest.mark.parametrize(
+    "build, hint",
+    [
+        (lambda depth, residual: right_deep_network(depth, not residual), "holds a DenseStack with residual="),
+        (lambda depth, residual: right_deep_network(depth + 1, residual), "holds a DenseStack of depth"),
+        (lambda depth, residual: right_deep_network(depth, residual, width=32), "parameters"),
+        (softmax_network, "return logits"),
+        (no_final_norm, "a LayerNormalization and a ReLU"),
+        (lambda depth, residual: "model", "should return a keras.Model"),
+    ],
+)
 def test_deep_network_wrong_answers_are_rejected(build, hint, capsys):
     residual.check_deep_network(build)
     found, hints = verdicts(capsys)
@@ -294,8 +334,7 @@ def trained(depth, residual_, x, y, epochs, learning_rate, frozen=False):
     model = right_deep_network(depth, residual_)
     if frozen:  # a constant output: one class for every input, as a plain network stuck at chance
         model.layers[1].kernel.assign(np.zeros(tuple(model.layers[1].kernel.shape), "float32"))
-    model.compile(keras.optimizers.Adam(learning_rate),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(keras.optimizers.Adam(learning_rate), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(x, y, epochs=epochs, batch_size=64, verbose=0)
     return model, history
 
@@ -402,13 +441,16 @@ def test_the_probe_network_has_lesions_that_differ():
     assert len(set(np.round(accuracies, 3))) >= 4  # a shifted or cumulative answer cannot match by luck
 
 
-@pytest.mark.parametrize("function, hint", [
-    (not_restored, "every block should be back"),
-    (cumulative, "for each block k"),
-    (drops, "not its change"),
-    (shifted, "check which block you remove"),
-    (percent, "fractions"),
-])
+@pytest.mark.parametrize(
+    "function, hint",
+    [
+        (not_restored, "every block should be back"),
+        (cumulative, "for each block k"),
+        (drops, "not its change"),
+        (shifted, "check which block you remove"),
+        (percent, "fractions"),
+    ],
+)
 def test_lesion_function_wrong_answers_are_rejected_with_their_hint(function, hint, capsys):
     residual.check_lesion_function(function)
     _, passed, given = only(capsys)
@@ -445,10 +487,15 @@ def test_the_right_choices_pass_in_any_notation(question, capsys):
         assert only(capsys)[1]
 
 
-@pytest.mark.parametrize("question, letter", [
-    (q, letter) for q, choice in sorted(residual.CHOICES.items()) for letter in choice.options
-    if letter not in choice.correct
-])
+@pytest.mark.parametrize(
+    "question, letter",
+    [
+        (q, letter)
+        for q, choice in sorted(residual.CHOICES.items())
+        for letter in choice.options
+        if letter not in choice.correct
+    ],
+)
 def test_every_wrong_choice_is_rejected_with_its_own_feedback(question, letter, capsys):
     choice = residual.CHOICES[question]
     residual.check_choice(question, letter if not choice.multiple else set(choice.correct) | {letter})
@@ -470,17 +517,24 @@ def test_half_of_a_multiple_answer_and_two_letters_for_one_are_rejected(capsys):
 W = residual.BRANCH
 
 
-@pytest.mark.parametrize("answer", [np.eye(2) + W, (np.eye(2) + W).tolist(),
-                                    keras.ops.convert_to_tensor(np.eye(2) + W)])
+@pytest.mark.parametrize(
+    "answer", [np.eye(2) + W, (np.eye(2) + W).tolist(), keras.ops.convert_to_tensor(np.eye(2) + W)]
+)
 def test_the_jacobian_right_in_any_container_passes(answer, capsys):
     residual.check_jacobian(answer)
     assert only(capsys)[1]
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (W, "the branch's Jacobian alone"), (np.eye(2), "the shortcut's Jacobian alone"),
-    (np.eye(2) + W.T, "row i holds"), (2 * W, "differentiate each"), (np.eye(3), "shape (2, 2)"),
-])
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (W, "the branch's Jacobian alone"),
+        (np.eye(2), "the shortcut's Jacobian alone"),
+        (np.eye(2) + W.T, "row i holds"),
+        (2 * W, "differentiate each"),
+        (np.eye(3), "shape (2, 2)"),
+    ],
+)
 def test_the_jacobian_wrong_answers_are_rejected(answer, hint, capsys):
     residual.check_jacobian(answer)
     _, passed, given = only(capsys)
@@ -494,8 +548,11 @@ def test_the_gradient_factors(capsys):
     residual.check_gradient_factors(np.float32(0.5) ** 50, np.float64(1))
     found, _ = verdicts(capsys)
     assert all(found.values())
-    for plain, hint in [(0.5 * 50, "multiplies one factor per layer"), (0.5**49, "count the layers"),
-                        (0.1, "multiply the gradient by 0.5")]:
+    for plain, hint in [
+        (0.5 * 50, "multiplies one factor per layer"),
+        (0.5**49, "count the layers"),
+        (0.1, "multiply the gradient by 0.5"),
+    ]:
         residual.check_gradient_factors(plain, 1.0)
         found, hints = verdicts(capsys)
         assert hint in hints["gradient factor through 50 plain layers"]

@@ -3,11 +3,10 @@ and wrong types and shapes are reported instead of crashing the check."""
 
 import numpy as np
 import pytest
+from conftest import assert_items
 
-from conftest import verdicts, assert_items
 from kerasdl import data
 from kerasdl.checks import sine
-
 
 WINDOW, PERIOD, NOISE, FRACTION = 4, 20.0, 0.2, 0.2
 
@@ -81,15 +80,18 @@ def test_windows_shifted_by_one_are_rejected(capsys):
     assert_items(capsys, {WINDOW_ITEMS[0]: True, WINDOW_ITEMS[1]: False})
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda s, w: (make_windows(s, w)[0][:, :, 0], make_windows(s, w)[1]), "(samples, 5, 1), got shape (25, 5)"),
-    (lambda s, w: (make_windows(s, w)[0], make_windows(s, w)[1][:, 0]), "as a column"),
-    (lambda s, w: make_windows(s, w)[0], "pair (x, y), got an ndarray"),
-    (lambda s, w: (s.tolist(), s.tolist()), "got shape (30,)"),
-    (lambda s, w: None, "got None"),
-    (lambda s: make_windows(s, 5), "raised TypeError"),
-    (None, "expected a function, got None"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda s, w: (make_windows(s, w)[0][:, :, 0], make_windows(s, w)[1]), "(samples, 5, 1), got shape (25, 5)"),
+        (lambda s, w: (make_windows(s, w)[0], make_windows(s, w)[1][:, 0]), "as a column"),
+        (lambda s, w: make_windows(s, w)[0], "pair (x, y), got an ndarray"),
+        (lambda s, w: (s.tolist(), s.tolist()), "got shape (30,)"),
+        (lambda s, w: None, "got None"),
+        (lambda s: make_windows(s, 5), "raised TypeError"),
+        (None, "expected a function, got None"),
+    ],
+)
 def test_wrong_types_and_shapes_are_reported(wrong, message, capsys):
     sine.check_windows(wrong)
     hints = assert_items(capsys, dict.fromkeys(WINDOW_ITEMS, False))
@@ -180,13 +182,16 @@ def test_off_by_one_windows_in_the_split_are_rejected(capsys):
     assert "consecutive steps followed by their target" in hints[SPLIT_ITEMS[0]]
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda s, w, f: make_windows(s, w), "training windows should be a pair (x, y), got an ndarray"),
-    (lambda s, w, f: (make_windows(s, w), (s, s)), "validation windows: x: expected an array of shape (N, 5, 1)"),
-    (lambda s, w, f: (make_windows(s, w), None), "validation windows should be a pair (x, y), got None"),
-    (lambda s, w, f: 42, "the result should be a pair (x, y), got an int"),
-    (lambda s, w, f: s[10**6], "raised IndexError"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda s, w, f: make_windows(s, w), "training windows should be a pair (x, y), got an ndarray"),
+        (lambda s, w, f: (make_windows(s, w), (s, s)), "validation windows: x: expected an array of shape (N, 5, 1)"),
+        (lambda s, w, f: (make_windows(s, w), None), "validation windows should be a pair (x, y), got None"),
+        (lambda s, w, f: 42, "the result should be a pair (x, y), got an int"),
+        (lambda s, w, f: s[10**6], "raised IndexError"),
+    ],
+)
 def test_wrong_split_results_are_reported(wrong, message, capsys):
     sine.check_split(wrong)
     hints = assert_items(capsys, dict.fromkeys(SPLIT_ITEMS, False))
@@ -263,11 +268,14 @@ def test_the_solutions_baselines_pass_with_or_without_an_intercept(series, capsy
         assert_items(capsys, dict.fromkeys(BASELINE_ITEMS, True))
 
 
-@pytest.mark.parametrize("kwargs, item, message", [
-    (dict(persistence_on="train"), 0, "training windows' MSE"),
-    (dict(lag=2), 0, "which value of each window it predicts with"),
-    (dict(fit_on="val"), 1, "fitted on the validation windows"),
-])
+@pytest.mark.parametrize(
+    "kwargs, item, message",
+    [
+        (dict(persistence_on="train"), 0, "training windows' MSE"),
+        (dict(lag=2), 0, "which value of each window it predicts with"),
+        (dict(fit_on="val"), 1, "fitted on the validation windows"),
+    ],
+)
 def test_wrong_baselines_are_rejected(series, kwargs, item, message, capsys):
     sine.check_baselines(*baselines(series, **kwargs), series, WINDOW, FRACTION)
     expected = dict.fromkeys(BASELINE_ITEMS, True)
@@ -289,8 +297,11 @@ def test_a_root_mean_square_and_non_numbers_are_reported(series, capsys):
 
 # ---------------------------------------------------------------- forecast quality
 
-QUALITY_ITEMS = ("validation MSE at least 1.5x below persistence",
-                 "validation MSE at least 1.2x below the linear", "validation MSE within 1.75x")
+QUALITY_ITEMS = (
+    "validation MSE at least 1.5x below persistence",
+    "validation MSE at least 1.2x below the linear",
+    "validation MSE within 1.75x",
+)
 
 
 class Forecaster:
@@ -331,11 +342,14 @@ def test_a_near_optimal_forecaster_passes_and_the_scores_are_recomputed(series, 
     assert scores["val_mse"] < 1.75 * NOISE**2
 
 
-@pytest.mark.parametrize("forecast, expected", [
-    (lambda w: w[:, -1], (False, False, False)),  # persistence itself
-    (lambda w: np.zeros(len(w)), (False, False, False)),  # worse than persistence
-    (lambda w: -w[:, -1], (False, False, False)),
-])
+@pytest.mark.parametrize(
+    "forecast, expected",
+    [
+        (lambda w: w[:, -1], (False, False, False)),  # persistence itself
+        (lambda w: np.zeros(len(w)), (False, False, False)),  # worse than persistence
+        (lambda w: -w[:, -1], (False, False, False)),
+    ],
+)
 def test_models_no_better_than_persistence_are_rejected(series, forecast, expected, capsys):
     sine.check_forecast_quality(Forecaster(forecast), series, WINDOW, NOISE, FRACTION)
     hints = assert_items(capsys, dict(zip(QUALITY_ITEMS, expected)))
@@ -383,9 +397,9 @@ def test_it_also_passes_with_predict_or_a_direct_call(capsys):
     def with_predict(model, recent, steps):
         history = list(np.asarray(recent))
         for _ in range(steps):
-            window_values = np.array(history[-len(recent):], dtype="float32")[None, :, None]
+            window_values = np.array(history[-len(recent) :], dtype="float32")[None, :, None]
             history.append(float(ops.convert_to_numpy(model(window_values))[0, 0]))
-        return np.array(history[len(recent):])
+        return np.array(history[len(recent) :])
 
     sine.check_recursive_forecast(with_predict, WINDOW)
     assert_items(capsys, dict.fromkeys(RECURSIVE_ITEMS, True))
@@ -396,14 +410,19 @@ def test_what_the_learners_function_prints_is_not_shown(capsys):
         print("debugging: starting")
         history = list(np.asarray(recent))
         for _ in range(steps):
-            window_values = np.array(history[-len(recent):], dtype="float32")[None, :, None]
+            window_values = np.array(history[-len(recent) :], dtype="float32")[None, :, None]
             history.append(float(model.predict(window_values)[0, 0]))  # verbose: prints a progress bar
-        return np.array(history[len(recent):])
+        return np.array(history[len(recent) :])
 
     sine.check_recursive_forecast(with_progress_bars, WINDOW)
     out = capsys.readouterr().out
-    assert out.splitlines() == [f"✔ {item}" for item in (
-        "recursive forecast returns `steps` values, shape (steps,)", "recursive forecast feeds its own predictions back")]
+    assert out.splitlines() == [
+        f"✔ {item}"
+        for item in (
+            "recursive forecast returns `steps` values, shape (steps,)",
+            "recursive forecast feeds its own predictions back",
+        )
+    ]
 
 
 def test_forecasting_from_the_same_window_is_rejected(capsys):
@@ -443,11 +462,14 @@ def test_a_forecast_that_uses_true_values_is_rejected(capsys):
     assert "not other data" in hints[RECURSIVE_ITEMS[1]]
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda m, r, s: forecast_recursive(m, r, s)[:, None], "shape (6,), got shape (6, 1)"),
-    (lambda m, r, s: forecast_recursive(m, r, s - 1), "shape (6,), got shape (5,)"),
-    (lambda m, r, s: m.predict_on_batch(r), "raised"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda m, r, s: forecast_recursive(m, r, s)[:, None], "shape (6,), got shape (6, 1)"),
+        (lambda m, r, s: forecast_recursive(m, r, s - 1), "shape (6,), got shape (5,)"),
+        (lambda m, r, s: m.predict_on_batch(r), "raised"),
+    ],
+)
 def test_wrong_recursive_results_are_reported(wrong, message, capsys):
     sine.check_recursive_forecast(wrong, WINDOW)
     hints = assert_items(capsys, dict.fromkeys(RECURSIVE_ITEMS, False))
@@ -457,14 +479,21 @@ def test_wrong_recursive_results_are_reported(wrong, message, capsys):
 # ---------------------------------------------------------------- valid alternatives (regression suite)
 
 
-@pytest.mark.parametrize("alternative", [
-    lambda series, window: (np.lib.stride_tricks.sliding_window_view(series, window)[:-1, :, None],
-                            np.asarray(series, dtype="float64")[window:, None]),
-    lambda series, window: ([[[value] for value in series[i : i + window]] for i in range(len(series) - window)],
-                            [[value] for value in series[window:]]),  # nested lists
-    lambda series, window: [a.astype("float64") for a in make_windows(series, window)],  # a list pair
-    lambda series, window: data.make_windows(series, window),  # the kit's own
-])
+@pytest.mark.parametrize(
+    "alternative",
+    [
+        lambda series, window: (
+            np.lib.stride_tricks.sliding_window_view(series, window)[:-1, :, None],
+            np.asarray(series, dtype="float64")[window:, None],
+        ),
+        lambda series, window: (
+            [[[value] for value in series[i : i + window]] for i in range(len(series) - window)],
+            [[value] for value in series[window:]],
+        ),  # nested lists
+        lambda series, window: [a.astype("float64") for a in make_windows(series, window)],  # a list pair
+        lambda series, window: data.make_windows(series, window),  # the kit's own
+    ],
+)
 def test_valid_windowing_alternatives_pass(alternative, capsys):
     sine.check_windows(alternative)
     assert_items(capsys, dict.fromkeys(WINDOW_ITEMS, True))
@@ -528,8 +557,12 @@ def test_recursive_forecasts_in_any_accepted_container_pass(returned, capsys):
 
     def forecast(model, recent, steps):
         values = forecast_recursive(model, recent, steps)
-        return {"list": values.tolist(), "tuple of NumPy floats": tuple(values),
-                "backend tensor": ops.convert_to_tensor(values), "column as one row": values.reshape(-1)}[returned]
+        return {
+            "list": values.tolist(),
+            "tuple of NumPy floats": tuple(values),
+            "backend tensor": ops.convert_to_tensor(values),
+            "column as one row": values.reshape(-1),
+        }[returned]
 
     sine.check_recursive_forecast(forecast, WINDOW)
     assert_items(capsys, dict.fromkeys(RECURSIVE_ITEMS, True))

@@ -20,18 +20,21 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import BACKEND, ROOT
-from kerasdl.course import answer_key, sandbox
 from test_grader import run_cli
+
+from kerasdl.course import answer_key, sandbox
 
 pytestmark = [
     pytest.mark.notebook,
     pytest.mark.skipif(BACKEND != "jax", reason="grades on every backend at once: run once, in the jax pass"),
     pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap (bwrap) is not installed"),
 ]
-PLAN = {"ada": {"01_cnn_arithmetic.ipynb": "solved", "02_bptt_by_hand.ipynb": "solved"},
-        "ben": {"02_bptt_by_hand.ipynb": "printed"}, "cy": {"02_bptt_by_hand.ipynb": "partial"}}
+PLAN = {
+    "ada": {"01_cnn_arithmetic.ipynb": "solved", "02_bptt_by_hand.ipynb": "solved"},
+    "ben": {"02_bptt_by_hand.ipynb": "printed"},
+    "cy": {"02_bptt_by_hand.ipynb": "partial"},
+}
 
 
 def bench():
@@ -48,8 +51,20 @@ def graded(tmp_path_factory):
     stray = nbformat.read(folder / "submissions" / "ben" / "02_bptt_by_hand.ipynb", as_version=4)
     del stray.metadata["kerasdl"]
     nbformat.write(stray, folder / "submissions" / "ben" / "scratch.ipynb")
-    code, text, err = run_cli("grade", folder / "submissions", "--backend", "all", "-j", 2,
-                              "--solutions", ROOT / "solutions", "--csv", folder / "grades.csv", "--timeout", 300)
+    code, text, err = run_cli(
+        "grade",
+        folder / "submissions",
+        "--backend",
+        "all",
+        "-j",
+        2,
+        "--solutions",
+        ROOT / "solutions",
+        "--csv",
+        folder / "grades.csv",
+        "--timeout",
+        300,
+    )
     return folder, code, text, err
 
 
@@ -80,25 +95,38 @@ def test_the_class_is_graded_on_every_backend_into_a_gradebook(graded):
 
 
 def _start(args, log):
-    return subprocess.Popen([str(Path(sys.executable).parent / "dask"), *args], stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "dask"), *args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def test_a_local_dask_cluster_gives_the_same_gradebook(graded, tmp_path):
     folder = graded[0]
     scheduler_file = tmp_path / "scheduler.json"
     with open(tmp_path / "dask.log", "w") as log:
-        processes = [_start(["scheduler", "--scheduler-file", str(scheduler_file), "--port", "0", "--no-dashboard"],
-                            log)]
+        processes = [
+            _start(["scheduler", "--scheduler-file", str(scheduler_file), "--port", "0", "--no-dashboard"], log)
+        ]
         try:
             deadline = time.time() + 60
             while not scheduler_file.exists() and time.time() < deadline:
                 time.sleep(0.5)
             address = json.loads(scheduler_file.read_text())["address"]
             processes.append(_start(["worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], log))
-            code, text, err = run_cli("grade", folder / "submissions", "--backend", "jax", "--scheduler", address,
-                                      "--solutions", ROOT / "solutions", "--csv", tmp_path / "grades.csv",
-                                      "--timeout", 300)
+            code, text, err = run_cli(
+                "grade",
+                folder / "submissions",
+                "--backend",
+                "jax",
+                "--scheduler",
+                address,
+                "--solutions",
+                ROOT / "solutions",
+                "--csv",
+                tmp_path / "grades.csv",
+                "--timeout",
+                300,
+            )
         finally:
             for process in processes:
                 process.terminate()
@@ -115,12 +143,18 @@ def test_a_local_dask_cluster_gives_the_same_gradebook(graded, tmp_path):
     scores = [name for name in remote["ada"] if name.endswith((" score", " total"))]
     assert len(scores) == 4 and not [name for name in remote["ada"] if "(" in name]
     for learner, row in remote.items():
-        assert {name: row[name] for name in scores} == {name: local[learner][f"{name} (jax)"] for name in scores}, learner
+        assert {name: row[name] for name in scores} == {name: local[learner][f"{name} (jax)"] for name in scores}, (
+            learner
+        )
     assert remote["ben"]["tampered"] == "bptt_by_hand (jax)" and remote["ada"]["tampered"] == ""
     assert remote["ben"]["not graded"] == local["ben"]["not graded"]
 
     def statuses(path):
-        return sorted((g["notebook"], g["backend"], [(i["name"], i["status"]) for i in g["items"]])
-                      for g in json.loads(Path(path).read_text()) if g["backend"] == "jax")
+        return sorted(
+            (g["notebook"], g["backend"], [(i["name"], i["status"]) for i in g["items"]])
+            for g in json.loads(Path(path).read_text())
+            if g["backend"] == "jax"
+        )
+
     assert len(statuses(tmp_path / "grades.json")) == 5
     assert statuses(tmp_path / "grades.json") == statuses(folder / "grades.json")

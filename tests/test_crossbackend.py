@@ -3,8 +3,8 @@ missing framework is one printed line, a failing snippet one CrossBackendError l
 
 import numpy as np
 import pytest
-
 from conftest import BACKEND
+
 from kerasdl import crossbackend
 from kerasdl.backend import BACKENDS
 from kerasdl.crossbackend import CrossBackendError
@@ -12,8 +12,10 @@ from kerasdl.crossbackend import CrossBackendError
 
 def test_inputs_go_in_and_outputs_come_back_as_numpy_arrays():
     x = np.arange(6, dtype=np.float32).reshape(2, 3)  # (2, 3)
-    code = "outputs['y'] = keras.ops.convert_to_numpy(keras.ops.square(inputs['x']))\n" \
-           "outputs['backend'] = np.array(keras.config.backend())"
+    code = (
+        "outputs['y'] = keras.ops.convert_to_numpy(keras.ops.square(inputs['x']))\n"
+        "outputs['backend'] = np.array(keras.config.backend())"
+    )
     results = crossbackend.run(code, backends=[BACKEND], inputs={"x": x})
     assert list(results) == [BACKEND]
     np.testing.assert_array_equal(results[BACKEND]["y"], x**2)

@@ -212,9 +212,7 @@ def test_next_char_windows_exact_length_gives_one_window():
 
 
 def test_next_char_windows_short_corpus():
-    with pytest.raises(
-        DataError, match=r"corpus has 5 characters.*sequence_length\+1 = 6.*shorter sequence_length"
-    ):
+    with pytest.raises(DataError, match=r"corpus has 5 characters.*sequence_length\+1 = 6.*shorter sequence_length"):
         data.next_char_windows(np.arange(5), sequence_length=5)
 
 
@@ -241,7 +239,10 @@ def _run(script, keras_home):
     env = dict(os.environ, KERAS_HOME=str(keras_home), TF_CPP_MIN_LOG_LEVEL="3")
     completed = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script)],
-        env=env, capture_output=True, text=True, timeout=240,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])

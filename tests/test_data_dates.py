@@ -77,16 +77,19 @@ def test_excluding_every_date_is_an_error_not_a_hang():
     assert iso == ["2000-01-01"] * 5
 
 
-@pytest.mark.parametrize("arguments, words", [
-    ({"num_samples": 0}, "num_samples"),
-    ({"num_samples": 2.5}, "num_samples"),
-    ({"styles": ["3rd of May"]}, "unknown date style '3rd of May'"),
-    ({"styles": []}, "unknown date style"),
-    ({"first_year": 1900, "last_year": 2049}, "two-digit year"),
-    ({"first_year": 2000, "last_year": 1999}, "span"),
-    ({"first_year": "1950"}, "first_year"),
-    ({"last_year": 10_000}, "last_year"),
-])
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        ({"num_samples": 0}, "num_samples"),
+        ({"num_samples": 2.5}, "num_samples"),
+        ({"styles": ["3rd of May"]}, "unknown date style '3rd of May'"),
+        ({"styles": []}, "unknown date style"),
+        ({"first_year": 1900, "last_year": 2049}, "two-digit year"),
+        ({"first_year": 2000, "last_year": 1999}, "span"),
+        ({"first_year": "1950"}, "first_year"),
+        ({"last_year": 10_000}, "last_year"),
+    ],
+)
 def test_bad_arguments_say_what_to_do(arguments, words):
     with pytest.raises(ValueError, match=re.escape(words)):
         data.date_pairs(**{"num_samples": 10, **arguments})

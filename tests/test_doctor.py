@@ -4,8 +4,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import BACKEND
+
 from kerasdl.course import doctor, kernels
 
 # The doctor probes every framework in its own process whatever KERAS_BACKEND says.
@@ -14,8 +14,13 @@ once = pytest.mark.skipif(BACKEND != "jax", reason="the doctor probes every back
 
 def run_doctor(**env):
     environment = dict(os.environ, **env)
-    done = subprocess.run([sys.executable, "-m", "kerasdl.course.cli", "doctor", "--json"], capture_output=True,
-                          text=True, env=environment, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "kerasdl.course.cli", "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+    )
     return done.returncode, json.loads(done.stdout), done.stderr
 
 
@@ -69,8 +74,15 @@ def test_missing_kernels_are_problems_with_the_install_command(monkeypatch):
 
 
 def test_a_framework_that_fails_to_import_is_a_problem(monkeypatch):
-    monkeypatch.setattr(doctor, "_probe", lambda name: {"error": "ModuleNotFoundError: No module named 'torch'"}
-                        if name == "torch" else {"devices": [["CPU", "test"]]})
+    monkeypatch.setattr(
+        doctor,
+        "_probe",
+        lambda name: (
+            {"error": "ModuleNotFoundError: No module named 'torch'"}
+            if name == "torch"
+            else {"devices": [["CPU", "test"]]}
+        ),
+    )
     rows = doctor.checks()
     torch_row = next(r for r in rows if r[0] == "torch")
     assert torch_row[2] == doctor.PROBLEM and "No module named 'torch'" in torch_row[3]

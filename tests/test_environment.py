@@ -1,10 +1,9 @@
 """The three ways to install the kit must agree: pyproject, environment.yml, constraints."""
 
 import re
+
 import tomllib
-
 import yaml
-
 from conftest import ROOT
 
 

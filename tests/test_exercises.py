@@ -13,28 +13,45 @@ from kerasdl.course import cli, exercises
 from kerasdl.errors import KerasdlError
 
 STUB = 'raise NotImplementedError("write your solution here")'
-CHECK = ('# NBVAL_CHECK_OUTPUT\nfrom kerasdl import checks\n'
-         '_ = checks.check("add returns the sum", lambda: add(2, 3) == 5, hint="return a plus b")')
+CHECK = (
+    "# NBVAL_CHECK_OUTPUT\nfrom kerasdl import checks\n"
+    '_ = checks.check("add returns the sum", lambda: add(2, 3) == 5, hint="return a plus b")'
+)
 
 
 def solution(add_body="return a + b"):
     """Return a small solution notebook: a function, a top-level region, a markdown answer, a check cell."""
     cells = [
         new_markdown_cell("# Adding numbers"),
-        new_code_cell(f"def add(a, b):\n    total = None\n    ### BEGIN SOLUTION\n    {add_body}\n"
-                      "    ### END SOLUTION\n\nprint('defined add')", execution_count=1,
-                      outputs=[new_output("stream", name="stdout", text="defined add\n")]),
-        new_code_cell("### BEGIN SOLUTION\nanswer = add(40, 2)\n### END SOLUTION\nanswer", execution_count=2,
-                      outputs=[new_output("execute_result", {"text/plain": "42"}, execution_count=2)]),
+        new_code_cell(
+            f"def add(a, b):\n    total = None\n    ### BEGIN SOLUTION\n    {add_body}\n"
+            "    ### END SOLUTION\n\nprint('defined add')",
+            execution_count=1,
+            outputs=[new_output("stream", name="stdout", text="defined add\n")],
+        ),
+        new_code_cell(
+            "### BEGIN SOLUTION\nanswer = add(40, 2)\n### END SOLUTION\nanswer",
+            execution_count=2,
+            outputs=[new_output("execute_result", {"text/plain": "42"}, execution_count=2)],
+        ),
         new_markdown_cell("Why is addition commutative?\n\n### BEGIN SOLUTION\nBecause it is.\n### END SOLUTION\n"),
-        new_code_cell(CHECK, execution_count=3,
-                      outputs=[new_output("stream", name="stdout", text="✔ add returns the sum\n"),
-                               new_output("execute_result", {"text/plain": "True"}, execution_count=3)]),
+        new_code_cell(
+            CHECK,
+            execution_count=3,
+            outputs=[
+                new_output("stream", name="stdout", text="✔ add returns the sum\n"),
+                new_output("execute_result", {"text/plain": "True"}, execution_count=3),
+            ],
+        ),
     ]
     cells[1].metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00"}
-    return new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "course": {"chapter": 3}})
+    return new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "course": {"chapter": 3},
+        },
+    )
 
 
 @pytest.fixture
@@ -147,12 +164,20 @@ def test_a_file_not_written_by_the_generator_counts_as_edited(kit):
     assert (kit / "exercises" / "add.ipynb").read_text() == "{}"
 
 
-@pytest.mark.parametrize("source, message", [
-    ("x = 1\n### BEGIN SOLUTION\nx = 2", "cell 2: `### BEGIN SOLUTION` on line 2 has no `### END SOLUTION` after it"),
-    ("x = 1\n### END SOLUTION", "cell 2: `### END SOLUTION` on line 2 has no `### BEGIN SOLUTION` before it"),
-    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\nx = 2\n### END SOLUTION\n### END SOLUTION",
-     "cell 2: `### BEGIN SOLUTION` on line 2 is nested inside the region opened on line 1"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (
+            "x = 1\n### BEGIN SOLUTION\nx = 2",
+            "cell 2: `### BEGIN SOLUTION` on line 2 has no `### END SOLUTION` after it",
+        ),
+        ("x = 1\n### END SOLUTION", "cell 2: `### END SOLUTION` on line 2 has no `### BEGIN SOLUTION` before it"),
+        (
+            "### BEGIN SOLUTION\n### BEGIN SOLUTION\nx = 2\n### END SOLUTION\n### END SOLUTION",
+            "cell 2: `### BEGIN SOLUTION` on line 2 is nested inside the region opened on line 1",
+        ),
+    ],
+)
 def test_bad_markers_are_a_one_line_error_naming_notebook_and_cell(kit, capsys, source, message):
     notebook = solution()
     notebook.cells.insert(1, new_code_cell(source))
@@ -203,8 +228,17 @@ def test_markers_are_matched_in_any_letter_case(kit):
     assert "add(40, 2)" not in (kit / "exercises" / "add.ipynb").read_text()
 
 
-@pytest.mark.parametrize("line", ["### BEGIN SOLUTON", "# BEGIN_SOLUTION", "### begin solutons", "## END-SOLUTION",
-                                  "### BEGINSOLUTION", "### BEGIN SOLUTIONS"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "### BEGIN SOLUTON",
+        "# BEGIN_SOLUTION",
+        "### begin solutons",
+        "## END-SOLUTION",
+        "### BEGINSOLUTION",
+        "### BEGIN SOLUTIONS",
+    ],
+)
 def test_a_misspelt_marker_is_a_one_line_error_and_nothing_is_written(kit, capsys, line):
     notebook = solution()
     notebook.cells[2].source = f"{line}\nanswer = add(40, 2)\n### END SOLUTION\nanswer"
@@ -237,12 +271,33 @@ def test_a_marker_in_a_raw_cell_is_stripped_too(kit):
 def test_a_read_only_exercises_folder_is_a_one_line_error(kit):
     (kit / "exercises").mkdir()
     # a read-only view of the whole filesystem: refused even when the tests run as root
-    done = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--chdir", str(kit),
-                           "--", sys.executable, "-m", "kerasdl.course.cli", "exercises", "build"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            "bwrap",
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--chdir",
+            str(kit),
+            "--",
+            sys.executable,
+            "-m",
+            "kerasdl.course.cli",
+            "exercises",
+            "build",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines() == [
-        "kerasdl: error: cannot write exercises/add.ipynb: Read-only file system"]
+        "kerasdl: error: cannot write exercises/add.ipynb: Read-only file system"
+    ]
     assert list((kit / "exercises").iterdir()) == []
 
 
@@ -251,11 +306,14 @@ def test_a_recorded_answer_keeps_its_item_but_not_the_solution_or_model_answer(t
 
     data, metadata = checks.answer_bundle("why RNNs forget", "the solution's own words", "the model answer")
     notebook = solution()
-    check = new_code_cell("# NBVAL_CHECK_OUTPUT\nchecks.record_answer('why RNNs forget', answer, MODEL)",
-                          execution_count=4,
-                          outputs=[new_output("stream", name="stdout",
-                                              text="✎ why RNNs forget — recorded for your instructor\n"),
-                                   new_output("display_data", data, metadata=metadata)])
+    check = new_code_cell(
+        "# NBVAL_CHECK_OUTPUT\nchecks.record_answer('why RNNs forget', answer, MODEL)",
+        execution_count=4,
+        outputs=[
+            new_output("stream", name="stdout", text="✎ why RNNs forget — recorded for your instructor\n"),
+            new_output("display_data", data, metadata=metadata),
+        ],
+    )
     notebook.cells.append(check)
     text = json.dumps(exercises.generate(notebook, "answers"))
     assert "the solution's own words" not in text and "the model answer" not in text

@@ -12,14 +12,13 @@ import csv
 import io
 import json
 import shutil
-
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import BACKEND
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from conftest import BACKEND
 from kerasdl import checks
 from kerasdl.course import answer_key, cli, exercises, gradebook, grader, guard, runner, sandbox
 from kerasdl.errors import KerasdlError
@@ -27,9 +26,11 @@ from kerasdl.errors import KerasdlError
 once = pytest.mark.skipif(BACKEND != "jax", reason="runs kernels the same way on every backend: once, with jax")
 needs_bwrap = pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap (bwrap) is not installed")
 
-ADD_CHECK = ('# NBVAL_CHECK_OUTPUT\n'
-             '_ = checks.check("add returns the sum", lambda: add(2, 3) == 5, hint="return a plus b")\n'
-             '_ = checks.check("add works on negatives", lambda: add(-2, -3) == -5, hint="no abs()")')
+ADD_CHECK = (
+    "# NBVAL_CHECK_OUTPUT\n"
+    '_ = checks.check("add returns the sum", lambda: add(2, 3) == 5, hint="return a plus b")\n'
+    '_ = checks.check("add works on negatives", lambda: add(-2, -3) == -5, hint="no abs()")'
+)
 MUL_CHECK = '# NBVAL_CHECK_OUTPUT\n_ = checks.verdict("mul multiplies", mul(2, 3) == 6, hint="use *")'
 WHY_CHECK = '# NBVAL_CHECK_OUTPUT\nchecks.record_answer("why multiply", why, "multiplying is repeated adding")'
 RECORDED_LINE = f"{checks.RECORDED} why multiply{checks.DASH}{checks.RECORDED_NOTE}\n"
@@ -41,21 +42,28 @@ def stream(text):
 
 def solution():
     """Three parts, each followed by its check cell: two scored, one a written answer."""
-    data, metadata = checks.answer_bundle("why multiply", "it adds a number to itself",
-                                          "multiplying is repeated adding")
-    return new_notebook(cells=[
-        new_markdown_cell("# Arithmetic"),
-        new_code_cell("from kerasdl import checks"),
-        new_code_cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION"),
-        new_code_cell(ADD_CHECK, outputs=[stream("✔ add returns the sum\n✔ add works on negatives\n")]),
-        new_code_cell("def mul(a, b):\n    ### BEGIN SOLUTION\n    return a * b\n    ### END SOLUTION"),
-        new_code_cell(MUL_CHECK, outputs=[stream("✔ mul multiplies\n")]),
-        new_markdown_cell("Why does `mul` work?"),
-        new_code_cell('### BEGIN SOLUTION\nwhy = "it adds a number to itself"\n### END SOLUTION'),
-        new_code_cell(WHY_CHECK, outputs=[stream(RECORDED_LINE),
-                                          new_output("display_data", data=data, metadata=metadata)]),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                 "kerasdl": {"exercise": "arith"}})
+    data, metadata = checks.answer_bundle(
+        "why multiply", "it adds a number to itself", "multiplying is repeated adding"
+    )
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Arithmetic"),
+            new_code_cell("from kerasdl import checks"),
+            new_code_cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION"),
+            new_code_cell(ADD_CHECK, outputs=[stream("✔ add returns the sum\n✔ add works on negatives\n")]),
+            new_code_cell("def mul(a, b):\n    ### BEGIN SOLUTION\n    return a * b\n    ### END SOLUTION"),
+            new_code_cell(MUL_CHECK, outputs=[stream("✔ mul multiplies\n")]),
+            new_markdown_cell("Why does `mul` work?"),
+            new_code_cell('### BEGIN SOLUTION\nwhy = "it adds a number to itself"\n### END SOLUTION'),
+            new_code_cell(
+                WHY_CHECK, outputs=[stream(RECORDED_LINE), new_output("display_data", data=data, metadata=metadata)]
+            ),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "kerasdl": {"exercise": "arith"},
+        },
+    )
 
 
 def variant(notebook, **sources):
@@ -104,8 +112,9 @@ def kit(tmp_path_factory):
         "solved": nbformat.read(root / "solutions" / "arith.ipynb", as_version=4),
         "unsolved": exercise,
         "partial": variant(exercise, add=solved_add),
-        "wrong": variant(exercise, add="def add(a, b):\n    return a - b", mul="def mul(a, b):\n    return a / 0",
-                         why="why = ''"),
+        "wrong": variant(
+            exercise, add="def add(a, b):\n    return a - b", mul="def mul(a, b):\n    return a / 0", why="why = ''"
+        ),
         "crashing": variant(exercise, add="import os\nos._exit(1)"),
         "hanging": variant(exercise, add=solved_add, mul="import time\ntime.sleep(60)"),
     }
@@ -123,8 +132,20 @@ def kit(tmp_path_factory):
 def graded(kit):
     """Grade the submissions folder once: (exit code, printed text, JSON grades, gradebook rows, bytes before)."""
     before = {p: p.read_bytes() for p in (kit / "submissions").rglob("*") if p.is_file()}
-    code, text, err = run_cli("grade", kit / "submissions", "--backend", "jax", "--timeout", 8, "-j", 2,
-                              "--solutions", kit / "solutions", "--csv", kit / "grades.csv")
+    code, text, err = run_cli(
+        "grade",
+        kit / "submissions",
+        "--backend",
+        "jax",
+        "--timeout",
+        8,
+        "-j",
+        2,
+        "--solutions",
+        kit / "solutions",
+        "--csv",
+        kit / "grades.csv",
+    )
     assert err == "", err
     grades = {g["learner"]: g for g in json.loads((kit / "grades.json").read_text())}
     book = list(csv.reader(io.StringIO((kit / "grades.csv").read_text())))
@@ -154,13 +175,19 @@ def test_the_table_scores_each_item_of_each_learner(graded):
 def test_each_item_says_what_went_wrong(graded):
     grades = graded[2]
     status = {name: [(i["status"], i["detail"]) for i in g["items"]] for name, g in grades.items()}
-    assert status["partial"][2:] == [("not attempted", "NotImplementedError (code cell 5)"),
-                                     ("not attempted", "NotImplementedError (code cell 6)")]
-    assert status["wrong"][:3] == [("failed", "return a plus b"), ("failed", "no abs()"),
-                                   ("error", "ZeroDivisionError: division by zero (code cell 5)")]
+    assert status["partial"][2:] == [
+        ("not attempted", "NotImplementedError (code cell 5)"),
+        ("not attempted", "NotImplementedError (code cell 6)"),
+    ]
+    assert status["wrong"][:3] == [
+        ("failed", "return a plus b"),
+        ("failed", "no abs()"),
+        ("error", "ZeroDivisionError: division by zero (code cell 5)"),
+    ]
     assert status["wrong"][3][0] == "failed" and "write your answer" in status["wrong"][3][1]
-    assert all(s == "error" and d.startswith("DeadKernelError") and d.endswith("(code cell 2)")
-               for s, d in status["crashing"])
+    assert all(
+        s == "error" and d.startswith("DeadKernelError") and d.endswith("(code cell 2)") for s, d in status["crashing"]
+    )
     assert [s for s, _ in status["hanging"][2:]] == ["error", "error"]
     assert status["hanging"][2][1].startswith("CellTimeoutError: still running after 8 s")
     assert not any(g["tampered"] for g in grades.values())
@@ -209,13 +236,15 @@ def test_reports_and_copies_are_not_written_over_other_files(tmp_path):
     for flag in ("--json", "--csv"):
         code, _, err = run_cli("grade", notebook, "--solutions", tmp_path / "solutions", flag, notebook)
         assert code == 2 and err.count("\n") == 1 and "kerasdl did not write it" in err and "--force" in err
-    code, out, err = run_cli("grade", notebook, "--solutions", tmp_path / "solutions", "--out", tmp_path / "subs",
-                             "--force")
+    code, out, err = run_cli(
+        "grade", notebook, "--solutions", tmp_path / "solutions", "--out", tmp_path / "subs", "--force"
+    )
     assert code == 2 and err.count("\n") == 1 and "would overwrite the source notebook" in err
     (tmp_path / "subs" / "torch").mkdir()
     (tmp_path / "subs" / "torch" / "arith.ipynb").write_text("{}")  # not an executed copy
-    code, out, err = run_cli("grade", notebook, "--solutions", tmp_path / "solutions", "--out", tmp_path / "subs",
-                             "--backend", "torch")
+    code, out, err = run_cli(
+        "grade", notebook, "--solutions", tmp_path / "solutions", "--out", tmp_path / "subs", "--backend", "torch"
+    )
     assert code == 2 and "kerasdl did not write it" in err
     assert notebook.read_bytes() == before and (tmp_path / "subs" / "torch" / "arith.ipynb").read_text() == "{}"
 
@@ -225,8 +254,9 @@ def test_reports_and_copies_are_not_written_over_other_files(tmp_path):
 def test_force_overwrites_a_report_and_a_grades_file_is_rewritten(kit, tmp_path):
     notebook = kit / "submissions" / "solved" / "arith.ipynb"
     (tmp_path / "mine.json").write_text("[1, 2]")
-    code, _, err = run_cli("grade", notebook, "--solutions", kit / "solutions", "--json", tmp_path / "mine.json",
-                           "--force")
+    code, _, err = run_cli(
+        "grade", notebook, "--solutions", kit / "solutions", "--json", tmp_path / "mine.json", "--force"
+    )
     assert code == 0, err
     assert gradebook.is_grades(tmp_path / "mine.json")
     code, _, err = run_cli("grade", notebook, "--solutions", kit / "solutions", "--json", tmp_path / "mine.json")
@@ -293,8 +323,11 @@ def test_the_key_comes_from_the_solutions_and_a_bad_solution_blocks_only_its_own
     exercises_, problems = answer_key.load(tmp_path / "solutions")
     key = exercises_["arith"]
     assert problems == [] and key.problem is None
-    assert [c.items for c in key.checks] == [["add returns the sum", "add works on negatives"], ["mul multiplies"],
-                                             ["why multiply"]]
+    assert [c.items for c in key.checks] == [
+        ["add returns the sum", "add works on negatives"],
+        ["mul multiplies"],
+        ["why multiply"],
+    ]
     assert key.checks[2].written == ["why multiply"] and key.total == 3
     assert key.checks[2].model_answers == {"why multiply": "multiplying is repeated adding"}
     assert key.checks[0].aliases == {"checks": ("kerasdl", "checks")}
@@ -315,8 +348,9 @@ def test_the_key_comes_from_the_solutions_and_a_bad_solution_blocks_only_its_own
     broken(lambda nb: nb.metadata.pop("kerasdl"), "has no exercise id")
     assert broken(lambda nb: None, "have the same exercise id 'arith'", name="arith")["arith"].problem
     assert broken(lambda nb: nb.cells[3].outputs.clear(), "has no verdicts")["other"].problem
-    assert broken(lambda nb: setattr(nb.cells[5].outputs[0], "text", "✘ mul multiplies\n"),
-                  "fails its own check")["other"].problem
+    assert broken(lambda nb: setattr(nb.cells[5].outputs[0], "text", "✘ mul multiplies\n"), "fails its own check")[
+        "other"
+    ].problem
     (tmp_path / "empty").mkdir()
     with pytest.raises(KerasdlError, match="no solution notebooks"):
         answer_key.load(tmp_path / "empty")
@@ -330,8 +364,9 @@ def test_a_submission_of_an_exercise_whose_solution_is_broken_is_listed_not_grad
     nbformat.write(notebook, tmp_path / "solutions" / "other.ipynb")
     nbformat.write(notebook, tmp_path / "mine.ipynb")
     lines = []
-    grades = grader.grade_all([tmp_path / "mine.ipynb"], ["jax"], solutions=tmp_path / "solutions",
-                              no_sandbox=True, echo=lines.append)
+    grades = grader.grade_all(
+        [tmp_path / "mine.ipynb"], ["jax"], solutions=tmp_path / "solutions", no_sandbox=True, echo=lines.append
+    )
     assert grades[0].reason.startswith("not graded: ") and "has no verdicts" in grades[0].reason
     assert grades[0].items == [] and not grades[0].full_marks
     assert lines[0].endswith("its submissions are not graded") and "other.ipynb, code cell 3" in lines[0]
@@ -349,14 +384,27 @@ def test_align_finds_checks_by_source_then_id_then_position():
     assert grader.align(cells, exercise) == ({1: 3, 2: 6, 3: 9}, [1, 2], [4])
     del cells[9]  # the written answer's check, deleted: put back at the end
     prepared, found = grader.prepare(new_notebook(cells=cells, metadata=notebook.metadata), exercise, "abc")
-    assert found == ["check 1 (code cell 3) was edited: the instructor's check ran instead",
-                     "check 2 (code cell 6) was edited: the instructor's check ran instead",
-                     "check 3 was deleted: the instructor's check was put back",
-                     "code cell 4 is an extra check cell (# NBVAL_CHECK_OUTPUT): its output was ignored"]
+    assert found == [
+        "check 1 (code cell 3) was edited: the instructor's check ran instead",
+        "check 2 (code cell 6) was edited: the instructor's check ran instead",
+        "check 3 was deleted: the instructor's check was put back",
+        "code cell 4 is an extra check cell (# NBVAL_CHECK_OUTPUT): its output was ignored",
+    ]
     roles = [c.metadata.get(grader.ROLE) for c in prepared.cells if c.cell_type == "code"]
-    assert roles == [{"guard": True}, {"cell": 1}, {"cell": 2}, {"check": 1, "cell": 3}, {"after": 1},
-                     {"cell": 4, "added": True}, {"cell": 5}, {"check": 2, "cell": 6}, {"after": 2}, {"cell": 7},
-                     {"check": 3, "cell": None}, {"after": 3}]
+    assert roles == [
+        {"guard": True},
+        {"cell": 1},
+        {"cell": 2},
+        {"check": 1, "cell": 3},
+        {"after": 1},
+        {"cell": 4, "added": True},
+        {"cell": 5},
+        {"check": 2, "cell": 6},
+        {"after": 2},
+        {"cell": 7},
+        {"check": 3, "cell": None},
+        {"after": 3},
+    ]
     sources = [c.source for c in prepared.cells if c.cell_type == "code"]
     assert sources[3].startswith(guard.MARKER) and sources[3].endswith(ADD_CHECK)
     assert all("raises-exception" in c.metadata["tags"] for c in prepared.cells if c.cell_type == "code")
@@ -379,8 +427,11 @@ def test_verdicts_count_only_when_tagged_and_snapshots_must_match():
     prepared, _ = grader.prepare(notebook, exercise, "n0")
     tag = "\u27e6n0\u27e7 "
     state = {"modules": {"kerasdl.checks": "a"}, "environment": {"stdout": "s"}}
-    changed = {"modules": {"kerasdl.checks": "b"}, "environment": {"stdout": "s"},
-               "changed": ["kerasdl.checks.verdict"]}
+    changed = {
+        "modules": {"kerasdl.checks": "b"},
+        "environment": {"stdout": "s"},
+        "changed": ["kerasdl.checks.verdict"],
+    }
 
     def line(kind, data):
         return f"{tag}{kind} {json.dumps(data)}\n"
@@ -404,33 +455,45 @@ def test_verdicts_count_only_when_tagged_and_snapshots_must_match():
         ("not attempted", "NotImplementedError (code cell 7)"),
     ]
     assert tampered == ["check 2: before it ran, changed kerasdl.checks.verdict"]
-    stopped = {"records": records[:6] + [{"start": check[2] - 1}],
-               "reason": "CellTimeoutError: still running after 3 s"}
+    stopped = {
+        "records": records[:6] + [{"start": check[2] - 1}],
+        "reason": "CellTimeoutError: still running after 3 s",
+    }
     items, _, _ = grader.score(prepared, stopped, exercise, "n0")
     assert [i.status for i in items] == ["passed", "error", "error", "error"]
     assert items[2].detail == "CellTimeoutError: still running after 3 s (code cell 4)"
 
 
 def test_snapshot_differences_are_named():
-    reference = {"modules": {"builtins": "1", "kerasdl.checks": "2"},
-                 "environment": {"stdout": "a", "transformers": [], "shell": [], "trace": "None", "profile": "None"}}
+    reference = {
+        "modules": {"builtins": "1", "kerasdl.checks": "2"},
+        "environment": {"stdout": "a", "transformers": [], "shell": [], "trace": "None", "profile": "None"},
+    }
     same = json.loads(json.dumps(reference))
     assert guard.differences(reference, same) == []
     other = json.loads(json.dumps(reference))
     other["modules"]["builtins"] = "9"
     other["changed"] = ["builtins.print"]
     other["environment"]["transformers"] = ["x.rewrite"]
-    assert guard.differences(reference, other) == ["changed builtins.print",
-                                                   "IPython's input or AST transformers changed"]
+    assert guard.differences(reference, other) == [
+        "changed builtins.print",
+        "IPython's input or AST transformers changed",
+    ]
     assert guard.differences(reference, {"error": "the guard's reference is gone"}) == ["the guard's reference is gone"]
 
 
 def test_aliases_are_the_solutions_imports_used_by_the_check():
-    sources = ["import numpy as np\nfrom kerasdl.checks import char_rnn\nfrom kerasdl import checks, data\n"
-               "import os.path\ndata = 3", "%matplotlib inline\nimport keras"]
+    sources = [
+        "import numpy as np\nfrom kerasdl.checks import char_rnn\nfrom kerasdl import checks, data\n"
+        "import os.path\ndata = 3",
+        "%matplotlib inline\nimport keras",
+    ]
     assert guard.aliases(sources, "char_rnn.check(np.ones(2), data, os.sep, keras)") == {
-        "char_rnn": ("kerasdl.checks", "char_rnn"), "np": ("numpy", None), "os": ("os", None),
-        "keras": ("keras", None)}
+        "char_rnn": ("kerasdl.checks", "char_rnn"),
+        "np": ("numpy", None),
+        "os": ("os", None),
+        "keras": ("keras", None),
+    }
 
 
 def test_learners_are_named_by_their_folder_and_hidden_folders_are_skipped(tmp_path):
@@ -443,14 +506,14 @@ def test_learners_are_named_by_their_folder_and_hidden_folders_are_skipped(tmp_p
 
 def test_the_gradebook_keeps_each_learners_best_notebook():
     def grade(learner, exercise, score, tampered=()):
-        g = grader.Grade(f"{learner}/{exercise}.ipynb", "jax", "quick", learner=learner, exercise=exercise,
-                         tampered=list(tampered))
+        g = grader.Grade(
+            f"{learner}/{exercise}.ipynb", "jax", "quick", learner=learner, exercise=exercise, tampered=list(tampered)
+        )
         g.items = [grader.Item(str(n), 1, grader.PASSED if n < score else grader.FAILED) for n in range(3)]
         return g
 
     exercises_ = {"a": answer_key.Exercise("a", None, []), "b": answer_key.Exercise("b", None, [])}
-    text = gradebook.gradebook([grade("ann", "a", 1), grade("ann", "a", 2), grade("bob", "a", 3, ["x"])],
-                               exercises_)
+    text = gradebook.gradebook([grade("ann", "a", 1), grade("ann", "a", 2), grade("bob", "a", 3, ["x"])], exercises_)
     assert text.splitlines() == ["learner,a score,a total,tampered,not graded", "ann,2,3,,", "bob,3,3,a (jax),"]
 
 
@@ -463,17 +526,21 @@ def test_a_kit_changed_while_grading_is_an_error_not_tampering():
     prepared, _ = grader.prepare(notebook, exercise, "n1")
     first = next(i for i, c in enumerate(prepared.cells) if c.metadata.get(grader.ROLE, {}).get("check") == 1)
     tag = "\u27e6n1\u27e7 "
-    records = _records((0, f"{tag}guard {json.dumps(reference)}\n", None),
-                       (first, f"{tag}before {json.dumps(later)}\n{tag}✔ add returns the sum\n", None))
+    records = _records(
+        (0, f"{tag}guard {json.dumps(reference)}\n", None),
+        (first, f"{tag}before {json.dumps(later)}\n{tag}✔ add returns the sum\n", None),
+    )
     items, tampered, notes = grader.score(prepared, {"records": records}, exercise, "n1")
     assert tampered == [] and notes[0] == f"check 1: {guard.KIT_CHANGED}"
     assert (items[0].status, items[0].detail) == ("error", guard.KIT_CHANGED)
 
 
 def test_a_cell_that_printed_too_much_comes_back_cut_short():
-    outputs = [{"output_type": "stream", "name": "stdout", "text": "x" * (3 * 2**20)},
-               {"output_type": "display_data", "data": {"image/png": "a" * 100}, "metadata": {}},
-               {"output_type": "error", "ename": "E", "evalue": "", "traceback": list("abcdefgh")}]
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": "x" * (3 * 2**20)},
+        {"output_type": "display_data", "data": {"image/png": "a" * 100}, "metadata": {}},
+        {"output_type": "error", "ename": "E", "evalue": "", "traceback": list("abcdefgh")},
+    ]
     short = sandbox._shortened(outputs)
     assert [o["output_type"] for o in short] == ["stream", "error"]
     assert len(short[0]["text"]) < 2**20 + 100 and short[0]["text"].endswith("cut short by kerasdl grade]\n")

@@ -67,11 +67,14 @@ def test_cli_lists_installed_kernels(capsys):
     assert all(f"kerasdl-{name}" in out for name in backend.BACKENDS)
 
 
-@pytest.mark.parametrize("content, words", [
-    ('{"argv": ["python", "-m",', "is not valid JSON"),
-    ('{"display_name": "no argv"}', "has no command line (argv)"),
-    ('["a list"]', "has no command line (argv)"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ('{"argv": ["python", "-m",', "is not valid JSON"),
+        ('{"display_name": "no argv"}', "has no command line (argv)"),
+        ('["a list"]', "has no command line (argv)"),
+    ],
+)
 def test_a_corrupt_kernel_json_is_one_line_with_the_fix(tmp_path, monkeypatch, capsys, content, words):
     from jupyter_client.kernelspec import KernelSpecManager
 

@@ -17,8 +17,8 @@ import sys
 
 import nbformat
 import pytest
-
 from conftest import BACKEND, ROOT
+
 from kerasdl.course import runner
 from kerasdl.course.exercises import is_check_cell
 
@@ -27,7 +27,9 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 EXPECTED_STDERR = "expected-stderr"
 # What leaks from frameworks into a cell: absl/C++ log lines, oneDNN notes, warnings with paths.
-NOISE = re.compile(r"site-packages|dist-packages|absl::|oneDNN|^[IWE]\d{4} |cuda_|TF_ENABLE_ONEDNN|^(INFO|WARNING):tensorflow", re.M)
+NOISE = re.compile(
+    r"site-packages|dist-packages|absl::|oneDNN|^[IWE]\d{4} |cuda_|TF_ENABLE_ONEDNN|^(INFO|WARNING):tensorflow", re.M
+)
 
 pytestmark = pytest.mark.notebook
 
@@ -69,9 +71,16 @@ def noise_in(cells):
 
 
 def _code_cells(notebook):
-    return [{"source": c.source, "tags": c.metadata.get("tags", []), "outputs": c.get("outputs", []),
-             "checked": is_check_cell(c)}
-            for c in notebook.cells if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
+    return [
+        {
+            "source": c.source,
+            "tags": c.metadata.get("tags", []),
+            "outputs": c.get("outputs", []),
+            "checked": is_check_cell(c),
+        }
+        for c in notebook.cells
+        if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
+    ]
 
 
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=[p.name for p in CHAPTERS])
@@ -88,8 +97,9 @@ def test_chapter_runs_to_the_end_quietly_and_its_checked_cells_match(notebook, t
     mismatches = []
     for number, (old, new) in enumerate(zip(stored, executed), 1):
         if old["checked"] and comparable(old["outputs"]) != comparable(new["outputs"]):
-            mismatches.append(f"code cell {number}: stored {comparable(old['outputs'])} "
-                              f"!= executed {comparable(new['outputs'])}")
+            mismatches.append(
+                f"code cell {number}: stored {comparable(old['outputs'])} != executed {comparable(new['outputs'])}"
+            )
     assert not mismatches, "\n".join(mismatches)
     assert not noise_in(executed), "\n".join(noise_in(executed))
 
@@ -97,12 +107,34 @@ def test_chapter_runs_to_the_end_quietly_and_its_checked_cells_match(notebook, t
 @pytest.mark.parametrize("notebook", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
 def test_solution_passes_nbval_quietly(notebook, tmp_path):
     outputs = tmp_path / "outputs.json"
-    env = dict(os.environ, KERASDL_PROFILE="quick", KERASDL_NBVAL_OUTPUTS=str(outputs),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        KERASDL_PROFILE="quick",
+        KERASDL_NBVAL_OUTPUTS=str(outputs),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")])),
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "nbval_outputs", "--nbval-lax",
-         "--nbval-kernel-name", f"kerasdl-{BACKEND}", "--nbval-cell-timeout", "600", str(notebook)],
-        cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=1800,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "nbval_outputs",
+            "--nbval-lax",
+            "--nbval-kernel-name",
+            f"kerasdl-{BACKEND}",
+            "--nbval-cell-timeout",
+            "600",
+            str(notebook),
+        ],
+        cwd=notebook.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     cells = json.loads(outputs.read_text())
@@ -112,17 +144,48 @@ def test_solution_passes_nbval_quietly(notebook, tmp_path):
 
 def test_noise_and_mismatch_detection_reject_what_they_should():
     quiet = [{"source": "x = 1", "tags": [], "outputs": [{"output_type": "stream", "name": "stdout", "text": "1\n"}]}]
-    loud = [{"source": "import keras", "tags": [], "outputs": [
-        {"output_type": "stream", "name": "stderr", "text": "W0000 00:00 port.cc:153] oneDNN custom operations\n"}]}]
+    loud = [
+        {
+            "source": "import keras",
+            "tags": [],
+            "outputs": [
+                {
+                    "output_type": "stream",
+                    "name": "stderr",
+                    "text": "W0000 00:00 port.cc:153] oneDNN custom operations\n",
+                }
+            ],
+        }
+    ]
     tagged = [{**loud[0], "tags": [EXPECTED_STDERR]}]
-    path = [{"source": "f()", "tags": [], "outputs": [
-        {"output_type": "stream", "name": "stdout", "text": "/x/site-packages/keras/src/a.py:3: UserWarning\n"}]}]
+    path = [
+        {
+            "source": "f()",
+            "tags": [],
+            "outputs": [
+                {"output_type": "stream", "name": "stdout", "text": "/x/site-packages/keras/src/a.py:3: UserWarning\n"}
+            ],
+        }
+    ]
     assert noise_in(quiet) == []
     assert len(noise_in(loud)) == 1 and "stderr" in noise_in(loud)[0]
-    assert len(noise_in(tagged)) == 1 and "noise" in noise_in(tagged)[0]  # tagged stderr still may not be framework noise
+    assert (
+        len(noise_in(tagged)) == 1 and "noise" in noise_in(tagged)[0]
+    )  # tagged stderr still may not be framework noise
     assert len(noise_in(path)) == 1
-    logged = [{"source": "fit()", "tags": [], "outputs": [
-        {"output_type": "stream", "name": "stdout", "text": "INFO:tensorflow:Using MirroredStrategy with devices\n"}]}]
+    logged = [
+        {
+            "source": "fit()",
+            "tags": [],
+            "outputs": [
+                {
+                    "output_type": "stream",
+                    "name": "stdout",
+                    "text": "INFO:tensorflow:Using MirroredStrategy with devices\n",
+                }
+            ],
+        }
+    ]
     assert len(noise_in(logged)) == 1
     printed = [{"output_type": "stream", "name": "stdout", "text": "ok: True\n"}]
     assert comparable(printed) == comparable([dict(printed[0])])

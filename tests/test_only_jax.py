@@ -16,10 +16,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import BACKEND, ROOT
-from kerasdl.course import kernels
 from test_notebooks import _code_cells, noise_in
+
+from kerasdl.course import kernels
 
 pytestmark = [
     pytest.mark.notebook,
@@ -28,10 +28,21 @@ pytestmark = [
 
 KERNEL = "kerasdl-jax-only"
 # Top-level names in site-packages that belong to TensorFlow or PyTorch (or only serve them).
-LEFT_OUT = ("tensorflow", "tf_keras", "tensorboard", "torch", "functorch", "torchgen", "nvidia", "triton",
-            "__editable__")  # kerasdl comes from the repository instead of its editable-install hook
-SKIPPED = {"torch": "skipped torch: PyTorch is not installed in this environment",
-           "tensorflow": "skipped tensorflow: TensorFlow is not installed in this environment"}
+LEFT_OUT = (
+    "tensorflow",
+    "tf_keras",
+    "tensorboard",
+    "torch",
+    "functorch",
+    "torchgen",
+    "nvidia",
+    "triton",
+    "__editable__",
+)  # kerasdl comes from the repository instead of its editable-install hook
+SKIPPED = {
+    "torch": "skipped torch: PyTorch is not installed in this environment",
+    "tensorflow": "skipped tensorflow: TensorFlow is not installed in this environment",
+}
 
 
 def left_out(name):
@@ -45,9 +56,14 @@ def jax_only(tmp_path_factory):
     environment = folder / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(environment)], check=True)
     python = environment / "bin" / "python"
-    site_packages = Path(subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True).stdout.strip())
+    site_packages = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     links = folder / "links"
     links.mkdir()
     ours = Path(sysconfig.get_paths()["purelib"])
@@ -55,10 +71,15 @@ def jax_only(tmp_path_factory):
         if not left_out(entry.name) and not entry.name.endswith(".pth"):
             (links / entry.name).symlink_to(entry)
     (site_packages / "00-kerasdl-jax-only.pth").write_text(f"{links}\n{ROOT}\n")
-    probe = "import importlib.util as u, jax, keras, kerasdl; " \
-            "print([m for m in ('torch', 'tensorflow') if u.find_spec(m)])"
-    found = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
-                           env={"KERAS_BACKEND": "jax", "PATH": "/usr/bin:/bin"})
+    probe = (
+        "import importlib.util as u, jax, keras, kerasdl; print([m for m in ('torch', 'tensorflow') if u.find_spec(m)])"
+    )
+    found = subprocess.run(
+        [str(python), "-c", probe],
+        capture_output=True,
+        text=True,
+        env={"KERAS_BACKEND": "jax", "PATH": "/usr/bin:/bin"},
+    )
     assert found.returncode == 0, found.stderr[-2000:]
     assert found.stdout.strip() == "[]", f"TensorFlow or PyTorch still importable: {found.stdout}"
     spec = kernels.spec("jax", python=str(python))
@@ -68,22 +89,36 @@ def jax_only(tmp_path_factory):
     return folder / "jupyter"
 
 
-@pytest.mark.parametrize("chapter, parameters", [
-    ("00_backends_and_devices.ipynb", {}),
-    ("01_cnn_architecture.ipynb", {"load_on_other_backends": True}),  # the quick profile skips it otherwise
-])
+@pytest.mark.parametrize(
+    "chapter, parameters",
+    [
+        ("00_backends_and_devices.ipynb", {}),
+        ("01_cnn_architecture.ipynb", {"load_on_other_backends": True}),  # the quick profile skips it otherwise
+    ],
+)
 def test_chapter_runs_where_only_jax_is_installed(jax_only, chapter, parameters, tmp_path, monkeypatch):
     import papermill
 
     monkeypatch.setenv("JUPYTER_PATH", str(jax_only))
     monkeypatch.setenv("KERASDL_PROFILE", "quick")
     output = tmp_path / chapter
-    papermill.execute_notebook(str(ROOT / "chapters" / chapter), str(output), kernel_name=KERNEL,
-                               parameters=parameters, cwd=str(ROOT / "chapters"), progress_bar=False,
-                               execution_timeout=600)
+    papermill.execute_notebook(
+        str(ROOT / "chapters" / chapter),
+        str(output),
+        kernel_name=KERNEL,
+        parameters=parameters,
+        cwd=str(ROOT / "chapters"),
+        progress_bar=False,
+        execution_timeout=600,
+    )
     cells = _code_cells(nbformat.read(output, as_version=4))
-    printed = [line for cell in cells for o in cell["outputs"] if o.get("output_type") == "stream"
-               for line in "".join(o.get("text", "")).splitlines()]
+    printed = [
+        line
+        for cell in cells
+        for o in cell["outputs"]
+        if o.get("output_type") == "stream"
+        for line in "".join(o.get("text", "")).splitlines()
+    ]
     for line in SKIPPED.values():
         assert printed.count(line) == 1, f"{chapter}: expected once: {line!r}"
     assert not noise_in(cells), "\n".join(noise_in(cells))

@@ -13,8 +13,13 @@ import pytest  # noqa: E402
 
 from kerasdl import plots  # noqa: E402
 
-HISTORY = {"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.7, 0.6], "accuracy": [0.5, 0.8, 0.9],
-           "val_accuracy": [0.4, 0.7, 0.8], "learning_rate": [1e-3, 1e-3, 5e-4]}
+HISTORY = {
+    "loss": [1.0, 0.5, 0.3],
+    "val_loss": [1.1, 0.7, 0.6],
+    "accuracy": [0.5, 0.8, 0.9],
+    "val_accuracy": [0.4, 0.7, 0.8],
+    "learning_rate": [1e-3, 1e-3, 5e-4],
+}
 
 
 class FakeHistory:
@@ -53,18 +58,26 @@ def test_training_curves_draw_a_panel_per_metric_with_training_solid_and_validat
 
 def test_training_curves_compare_runs_with_baselines_marks_and_a_log_scale():
     runs = {"with": FakeHistory(HISTORY), "without": HISTORY}
-    figure = plots.training_curves(runs, metrics="loss", baselines={"chance": 2.3}, marks={"best": 2},
-                                   log_scale=True, show=False)
+    figure = plots.training_curves(
+        runs, metrics="loss", baselines={"chance": 2.3}, marks={"best": 2}, log_scale=True, show=False
+    )
     (axis,) = figure.axes
-    assert labels(axis) == ["with training", "with validation", "without training", "without validation",
-                            "chance", "best"]
+    assert labels(axis) == [
+        "with training",
+        "with validation",
+        "without training",
+        "without validation",
+        "chance",
+        "best",
+    ]
     assert axis.get_yscale() == "log"
     assert list(axis.get_lines()[-1].get_xdata()) == [2, 2]  # the mark is a vertical line at epoch 2
 
 
 def test_training_curves_baselines_per_metric_and_no_log_scale_for_accuracy():
-    figure = plots.training_curves(HISTORY, metrics=["loss", "accuracy"], log_scale=True,
-                                   baselines={"accuracy": {"SVC": 0.97}}, show=False)
+    figure = plots.training_curves(
+        HISTORY, metrics=["loss", "accuracy"], log_scale=True, baselines={"accuracy": {"SVC": 0.97}}, show=False
+    )
     loss_axis, accuracy_axis = figure.axes
     assert "SVC" in labels(accuracy_axis) and "SVC" not in labels(loss_axis)
     assert (loss_axis.get_yscale(), accuracy_axis.get_yscale()) == ("log", "linear")
@@ -73,8 +86,10 @@ def test_training_curves_baselines_per_metric_and_no_log_scale_for_accuracy():
 def test_training_curves_reject_what_is_not_a_history():
     one_line_value_error(lambda: plots.training_curves(42, show=False), "keras History")
     one_line_value_error(lambda: plots.training_curves({"a": 42}, show=False), "one number per epoch")
-    one_line_value_error(lambda: plots.training_curves(HISTORY, metrics=["mae"], show=False),
-                         "has no mae; it has accuracy, learning_rate, loss")
+    one_line_value_error(
+        lambda: plots.training_curves(HISTORY, metrics=["mae"], show=False),
+        "has no mae; it has accuracy, learning_rate, loss",
+    )
     one_line_value_error(lambda: plots.training_curves(HISTORY, marks=["best"], show=False), "marks must be")
 
 
@@ -97,8 +112,13 @@ def test_image_grid_lays_out_images_with_titles_and_blank_cells():
 
 def test_image_grid_takes_a_list_of_sizes_with_per_image_colours_and_colour_bars():
     image, kernel, feature_map = np.ones((8, 8)), np.array([[1, 0, -1]] * 3), -np.ones((6, 6, 1))
-    figure = plots.image_grid([image, kernel, feature_map], cmap=["gray", "coolwarm", "coolwarm"],
-                              symmetric=[False, True, True], colorbar=True, show=False)
+    figure = plots.image_grid(
+        [image, kernel, feature_map],
+        cmap=["gray", "coolwarm", "coolwarm"],
+        symmetric=[False, True, True],
+        colorbar=True,
+        show=False,
+    )
     pictures = [axis for axis in figure.axes if axis.images]
     assert [p.images[0].get_array().shape for p in pictures] == [(8, 8), (3, 3), (6, 6)]
     assert [p.images[0].get_cmap().name for p in pictures] == ["gray", "coolwarm", "coolwarm"]
@@ -116,18 +136,22 @@ def test_image_grid_accepts_a_backend_tensor():
 def test_image_grid_rejects_bad_shapes_and_counts():
     one_line_value_error(lambda: plots.image_grid(np.zeros((4, 4)), show=False), r"got \(4, 4\)")
     one_line_value_error(lambda: plots.image_grid(np.zeros((0, 4, 4)), show=False), "empty")
-    one_line_value_error(lambda: plots.image_grid(np.zeros((2, 4, 4)), titles=["a"], show=False),
-                         "1 titles for 2 images")
-    one_line_value_error(lambda: plots.image_grid([np.zeros((4, 4)), np.zeros(3)], show=False),
-                         r"images\[1\] must have shape")
-    one_line_value_error(lambda: plots.image_grid(np.zeros((2, 4, 4)), cmap=["gray"], show=False),
-                         "1 values of cmap for 2 images")
+    one_line_value_error(
+        lambda: plots.image_grid(np.zeros((2, 4, 4)), titles=["a"], show=False), "1 titles for 2 images"
+    )
+    one_line_value_error(
+        lambda: plots.image_grid([np.zeros((4, 4)), np.zeros(3)], show=False), r"images\[1\] must have shape"
+    )
+    one_line_value_error(
+        lambda: plots.image_grid(np.zeros((2, 4, 4)), cmap=["gray"], show=False), "1 values of cmap for 2 images"
+    )
     one_line_value_error(lambda: plots.image_grid("pictures", show=False), "images must")
 
 
 def test_confusion_matrix_counts_each_pair_and_labels_its_axes():
-    figure, counts = plots.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0],
-                                            class_names=["a", "b", "c"], show=False)
+    figure, counts = plots.confusion_matrix(
+        [0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], class_names=["a", "b", "c"], show=False
+    )
     np.testing.assert_array_equal(counts, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
     axis = figure.axes[0]
     assert (axis.get_xlabel(), axis.get_ylabel()) == ("predicted", "true")
@@ -136,14 +160,23 @@ def test_confusion_matrix_counts_each_pair_and_labels_its_axes():
 
 
 def test_confusion_matrix_rejects_mismatched_labels():
-    one_line_value_error(lambda: plots.confusion_matrix([0, 1, 2], [0, 1], show=False),
-                         "3 labels and predicted_labels 2")
+    one_line_value_error(
+        lambda: plots.confusion_matrix([0, 1, 2], [0, 1], show=False), "3 labels and predicted_labels 2"
+    )
 
 
 def test_heatmap_has_a_colour_bar_labels_and_a_centred_scale():
     values = np.array([[-2.0, 1.0, 0.5], [0.0, 1.5, -0.5]])  # (rows, columns)
-    figure = plots.heatmap(values, x_labels=[1, 2, 3], y_labels=["r", "s"], colorbar="weight",
-                           centered=True, annotate=True, x_title="x", show=False)
+    figure = plots.heatmap(
+        values,
+        x_labels=[1, 2, 3],
+        y_labels=["r", "s"],
+        colorbar="weight",
+        centered=True,
+        annotate=True,
+        x_title="x",
+        show=False,
+    )
     axis, bar = figure.axes
     assert bar.get_ylabel() == "weight"
     assert axis.images[0].get_clim() == (-2.0, 2.0)
@@ -153,13 +186,21 @@ def test_heatmap_has_a_colour_bar_labels_and_a_centred_scale():
 
 def test_heatmap_rejects_bad_shapes_and_labels():
     one_line_value_error(lambda: plots.heatmap(np.zeros(3), show=False), "must be 2-D")
-    one_line_value_error(lambda: plots.heatmap(np.zeros((2, 3)), x_labels=[1, 2], show=False),
-                         r"x_labels \(columns\) has 2 labels for 3")
+    one_line_value_error(
+        lambda: plots.heatmap(np.zeros((2, 3)), x_labels=[1, 2], show=False), r"x_labels \(columns\) has 2 labels for 3"
+    )
 
 
 def test_lines_plot_each_series_against_x_with_baselines_and_log_axes():
-    figure = plots.lines([1, 10, 100], {"a": [1, 2, 3], "b": [3, 2, 1]}, "length", "seconds",
-                         log_x=True, baselines={"floor": 0.5}, show=False)
+    figure = plots.lines(
+        [1, 10, 100],
+        {"a": [1, 2, 3], "b": [3, 2, 1]},
+        "length",
+        "seconds",
+        log_x=True,
+        baselines={"floor": 0.5},
+        show=False,
+    )
     axis = figure.axes[0]
     assert labels(axis) == ["a", "b", "floor"]
     assert (axis.get_xscale(), axis.get_xlabel(), axis.get_ylabel()) == ("log", "length", "seconds")
@@ -167,8 +208,7 @@ def test_lines_plot_each_series_against_x_with_baselines_and_log_axes():
 
 def test_lines_reject_bad_series():
     one_line_value_error(lambda: plots.lines([1, 2], [1, 2], "x", "y", show=False), "non-empty dict")
-    one_line_value_error(lambda: plots.lines([1, 2], {"a": [1, 2, 3]}, "x", "y", show=False),
-                         "one value per x")
+    one_line_value_error(lambda: plots.lines([1, 2], {"a": [1, 2, 3]}, "x", "y", show=False), "one value per x")
 
 
 def test_gradient_norms_pad_shorter_series_and_use_a_log_scale():

@@ -57,8 +57,9 @@ def test_several_maps_of_different_lengths_share_one_scale():
 
 def test_a_3d_array_and_word_labels_work_too():
     maps = np.stack([weights(3, 4, seed=s) for s in range(2)])  # (examples, outputs, inputs)
-    figure = plots.attention_maps(maps, inputs=[["the", "cat", "sat", "."], ["a", "b", "c", "d"]],
-                                  outputs=[["q1", "q2", "q3"]] * 2, show=False)
+    figure = plots.attention_maps(
+        maps, inputs=[["the", "cat", "sat", "."], ["a", "b", "c", "d"]], outputs=[["q1", "q2", "q3"]] * 2, show=False
+    )
     first, second = panels(figure)
     assert tick_texts(first.get_xticklabels()) == ["the", "cat", "sat", "."]
     assert tick_texts(second.get_xticklabels()) == ["a", "b", "c", "d"]
@@ -66,8 +67,7 @@ def test_a_3d_array_and_word_labels_work_too():
 
 
 def test_a_single_map_takes_a_list_of_word_labels_whose_spaces_stay():
-    figure = plots.attention_maps(weights(2, 3), inputs=["the", "cat", " "], outputs=["head 1", "head 2"],
-                                  show=False)
+    figure = plots.attention_maps(weights(2, 3), inputs=["the", "cat", " "], outputs=["head 1", "head 2"], show=False)
     (axis,) = panels(figure)
     assert tick_texts(axis.get_xticklabels()) == ["the", "cat", "␣"]
     assert tick_texts(axis.get_yticklabels()) == ["head 1", "head 2"]
@@ -76,20 +76,28 @@ def test_a_single_map_takes_a_list_of_word_labels_whose_spaces_stay():
 def test_draws_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        figure = plots.attention_maps([weights(10, 8), weights(10, 12)], inputs=["3 May 79", "03/05/1979  "],
-                                      outputs="1979-05-03", title="two examples", show=False)
+        figure = plots.attention_maps(
+            [weights(10, 8), weights(10, 12)],
+            inputs=["3 May 79", "03/05/1979  "],
+            outputs="1979-05-03",
+            title="two examples",
+            show=False,
+        )
         figure.canvas.draw()
 
 
-@pytest.mark.parametrize("call, words", [
-    (lambda: plots.attention_maps(np.zeros(5), "abcde", "x", show=False), "2-D array"),
-    (lambda: plots.attention_maps(np.zeros((2, 3)), "abcd", "xy", show=False), "4 input labels"),
-    (lambda: plots.attention_maps(np.zeros((2, 3)), "abc", "xyz", show=False), "3 output"),
-    (lambda: plots.attention_maps([np.zeros((2, 3))] * 2, ["abc"] * 3, "xy", show=False), "3 entries for 2 maps"),
-    (lambda: plots.attention_maps([np.zeros((2, 3))] * 2, "abc", ["x", "y"], show=False), "1 output"),
-    (lambda: plots.attention_maps([np.zeros((2, 3))] * 2, "abc", [1, 2], show=False), "one string or list"),
-    (lambda: plots.attention_maps([np.zeros((2, 3))] * 2, "abc", "xy", titles=["one"], show=False), "1 titles"),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: plots.attention_maps(np.zeros(5), "abcde", "x", show=False), "2-D array"),
+        (lambda: plots.attention_maps(np.zeros((2, 3)), "abcd", "xy", show=False), "4 input labels"),
+        (lambda: plots.attention_maps(np.zeros((2, 3)), "abc", "xyz", show=False), "3 output"),
+        (lambda: plots.attention_maps([np.zeros((2, 3))] * 2, ["abc"] * 3, "xy", show=False), "3 entries for 2 maps"),
+        (lambda: plots.attention_maps([np.zeros((2, 3))] * 2, "abc", ["x", "y"], show=False), "1 output"),
+        (lambda: plots.attention_maps([np.zeros((2, 3))] * 2, "abc", [1, 2], show=False), "one string or list"),
+        (lambda: plots.attention_maps([np.zeros((2, 3))] * 2, "abc", "xy", titles=["one"], show=False), "1 titles"),
+    ],
+)
 def test_bad_arguments_raise_one_line(call, words):
     with pytest.raises(ValueError, match=words) as caught:
         call()

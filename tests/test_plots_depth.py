@@ -44,15 +44,18 @@ def test_chosen_metrics_tensors_and_no_log_scale():
     assert axis.get_title() == "test accuracy" and axis.get_yscale() == "linear"
 
 
-@pytest.mark.parametrize("depths, runs, kwargs, match", [
-    ([], RUNS, {}, "depths must be positive"),
-    ([0, 4], {"plain": {"loss": [1, 2]}}, {}, "depths must be positive"),
-    (DEPTHS, {}, {}, "runs must be a non-empty dict"),
-    (DEPTHS, {"plain": [1, 2]}, {}, "runs must be a non-empty dict"),
-    (DEPTHS, RUNS, {"metrics": ["test loss"]}, "has no 'test loss'; it has 'training loss', 'training accuracy'"),
-    (DEPTHS, {"plain": {"loss": [1, 2, 3]}}, {}, r"needs one value per depth \(5\)"),
-    (DEPTHS, RUNS, {"baselines": {"chance": 0.1}}, "baselines must be a dict {metric: {label: value}}"),
-])
+@pytest.mark.parametrize(
+    "depths, runs, kwargs, match",
+    [
+        ([], RUNS, {}, "depths must be positive"),
+        ([0, 4], {"plain": {"loss": [1, 2]}}, {}, "depths must be positive"),
+        (DEPTHS, {}, {}, "runs must be a non-empty dict"),
+        (DEPTHS, {"plain": [1, 2]}, {}, "runs must be a non-empty dict"),
+        (DEPTHS, RUNS, {"metrics": ["test loss"]}, "has no 'test loss'; it has 'training loss', 'training accuracy'"),
+        (DEPTHS, {"plain": {"loss": [1, 2, 3]}}, {}, r"needs one value per depth \(5\)"),
+        (DEPTHS, RUNS, {"baselines": {"chance": 0.1}}, "baselines must be a dict {metric: {label: value}}"),
+    ],
+)
 def test_bad_arguments_are_one_line_value_errors(depths, runs, kwargs, match):
     with pytest.raises(ValueError, match=match) as caught:
         plots.depth_curves(depths, runs, show=False, **kwargs)

@@ -46,16 +46,19 @@ def test_show_true_returns_none():
     plt.close("all")
 
 
-@pytest.mark.parametrize("nodes, arrows, message", [
-    ({}, [], "nodes must be a non-empty dict"),
-    ([(0, 0, "x")], [], "nodes must be a non-empty dict"),
-    ({"x": (0, "top", "x")}, [], "nodes['x'] must be (x, y, text)"),
-    ({"x": (0, 0)}, [], "nodes['x'] must be (x, y, text)"),
-    (NODES, [("x", "y")], "names 'y', which is not a node"),
-    (NODES, [("x",)], "each arrow must be (start, end)"),
-    (NODES, ["xh"], "each arrow must be (start, end)"),
-    (NODES, [("x", "h", "label", "curved")], "bend must be a number"),
-])
+@pytest.mark.parametrize(
+    "nodes, arrows, message",
+    [
+        ({}, [], "nodes must be a non-empty dict"),
+        ([(0, 0, "x")], [], "nodes must be a non-empty dict"),
+        ({"x": (0, "top", "x")}, [], "nodes['x'] must be (x, y, text)"),
+        ({"x": (0, 0)}, [], "nodes['x'] must be (x, y, text)"),
+        (NODES, [("x", "y")], "names 'y', which is not a node"),
+        (NODES, [("x",)], "each arrow must be (start, end)"),
+        (NODES, ["xh"], "each arrow must be (start, end)"),
+        (NODES, [("x", "h", "label", "curved")], "bend must be a number"),
+    ],
+)
 def test_bad_arguments_raise_a_value_error_that_says_what_to_give(nodes, arrows, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         plots.diagram(nodes, arrows, show=False)

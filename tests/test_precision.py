@@ -7,8 +7,8 @@ machine, the switch each backend reads when it picks TF32 or full float32 kernel
 import keras
 import numpy as np
 import pytest
-
 from conftest import BACKEND
+
 from kerasdl import precision
 
 
@@ -22,8 +22,11 @@ def tf32_switches():
         import torch
 
         # The effective settings: the legacy flags read back through either API.
-        return (torch.get_float32_matmul_precision(), torch.backends.cuda.matmul.allow_tf32,
-                torch.backends.cudnn.allow_tf32)
+        return (
+            torch.get_float32_matmul_precision(),
+            torch.backends.cuda.matmul.allow_tf32,
+            torch.backends.cudnn.allow_tf32,
+        )
     import tensorflow as tf
 
     return tf.config.experimental.tensor_float_32_execution_enabled()
@@ -43,8 +46,12 @@ def full_precision_inside():
 
         rnn = torch.backends.cudnn.rnn.fp32_precision  # cuDNN's LSTM/GRU kernels
         conv = torch.backends.cudnn.conv.fp32_precision
-        return (torch.get_float32_matmul_precision() == "highest" and not torch.backends.cuda.matmul.allow_tf32
-                and rnn != "tf32" and conv != "tf32")
+        return (
+            torch.get_float32_matmul_precision() == "highest"
+            and not torch.backends.cuda.matmul.allow_tf32
+            and rnn != "tf32"
+            and conv != "tf32"
+        )
     import tensorflow as tf
 
     return not tf.config.experimental.tensor_float_32_execution_enabled()

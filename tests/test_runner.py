@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from kerasdl.course import runner, cli, kernels
+from kerasdl.course import cli, kernels, runner
 from kerasdl.errors import KerasdlError
 
 BACKEND = os.environ.get("KERAS_BACKEND", "jax")
@@ -76,8 +76,9 @@ def test_failures_are_isolated_classified_and_located(tmp_path, capsys):
         write(src, name, cells)
     before = snapshot(src)
     out = tmp_path / "out"
-    code = cli.main(["run", str(src), "--backend", BACKEND, "--profile", "quick", "--out", str(out),
-                     "--timeout", "3", "-j", "2"])
+    code = cli.main(
+        ["run", str(src), "--backend", BACKEND, "--profile", "quick", "--out", str(out), "--timeout", "3", "-j", "2"]
+    )
     printed = capsys.readouterr().out
     assert code == 1, printed
     records = report(out)
@@ -134,11 +135,14 @@ def test_out_equal_to_the_source_folder_overwrites_nothing(tmp_path, capsys):
     assert snapshot(src) == after
 
 
-@pytest.mark.parametrize("make, words", [
-    (lambda tmp: tmp / "nowhere", "no such notebook or folder"),
-    (lambda tmp: (tmp / "notes.txt").write_text("x") and tmp / "notes.txt", "is not a notebook"),
-    (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "no notebooks"),
-])
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda tmp: tmp / "nowhere", "no such notebook or folder"),
+        (lambda tmp: (tmp / "notes.txt").write_text("x") and tmp / "notes.txt", "is not a notebook"),
+        (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "no notebooks"),
+    ],
+)
 def test_bad_paths_fail_in_one_line_before_running(tmp_path, capsys, make, words):
     path = make(tmp_path)
     out = tmp_path / "out"
@@ -180,13 +184,21 @@ def test_folders_expand_sorted_and_clashing_names_keep_their_folder(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a/first.ipynb", "a/same.ipynb", "b/same.ipynb"]
     jobs = runner.plan(found, ("jax", "torch"), tmp_path / "out")
     outputs = [job.output.relative_to(tmp_path / "out").as_posix() for job in jobs]
-    assert outputs == ["jax/first.ipynb", "jax/a/same.ipynb", "jax/b/same.ipynb",
-                       "torch/first.ipynb", "torch/a/same.ipynb", "torch/b/same.ipynb"]
+    assert outputs == [
+        "jax/first.ipynb",
+        "jax/a/same.ipynb",
+        "jax/b/same.ipynb",
+        "torch/first.ipynb",
+        "torch/a/same.ipynb",
+        "torch/b/same.ipynb",
+    ]
 
 
 def test_importing_batch_imports_no_framework():
-    code = ("import sys, kerasdl.course.runner; "
-            "print(sorted(m for m in ('keras', 'jax', 'torch', 'tensorflow', 'papermill') if m in sys.modules))")
+    code = (
+        "import sys, kerasdl.course.runner; "
+        "print(sorted(m for m in ('keras', 'jax', 'torch', 'tensorflow', 'papermill') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
@@ -195,8 +207,12 @@ def test_importing_batch_imports_no_framework():
 def test_a_fractional_timeout_is_rounded_up_and_the_notebook_runs(tmp_path, capsys):
     source = write(tmp_path / "src", "passing.ipynb", NOTEBOOKS["passing.ipynb"])
     out = tmp_path / "out"
-    assert cli.main(["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out),
-                     "--timeout", "30.5"]) == 0, capsys.readouterr()
+    assert (
+        cli.main(
+            ["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out), "--timeout", "30.5"]
+        )
+        == 0
+    ), capsys.readouterr()
     assert report(out)["passing.ipynb"]["status"] == "passed"
 
 
@@ -226,13 +242,14 @@ def test_a_second_run_rewrites_its_own_reports_and_force_overwrites_others(tmp_p
     source = write(tmp_path / "src", "passing.ipynb", NOTEBOOKS["passing.ipynb"])
     out = tmp_path / "out"
     for extra in ([], []):  # the second run finds its own reports and executed copy: no refusal
-        assert cli.main(["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out), *extra]) == 0
+        assert (
+            cli.main(["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out), *extra]) == 0
+        )
     assert runner.is_report(out / "report.md") and runner.is_report(out / "report.json")
     assert runner.is_executed_notebook(out / BACKEND / "passing.ipynb")
     (out / "report.json").write_text("{}")
     assert cli.main(["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out)]) == 2
-    assert cli.main(["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out),
-                     "--force"]) == 0
+    assert cli.main(["run", str(source), "--backend", BACKEND, "--profile", "quick", "--out", str(out), "--force"]) == 0
     assert runner.is_report(out / "report.json")
 
 
@@ -240,12 +257,39 @@ def test_a_second_run_rewrites_its_own_reports_and_force_overwrites_others(tmp_p
 def test_a_read_only_out_folder_is_a_one_line_error(tmp_path):
     source = write(tmp_path / "src", "passing.ipynb", NOTEBOOKS["passing.ipynb"])
     (tmp_path / "out").mkdir()
-    done = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                           "--tmpfs", "/var/tmp", "--setenv", "TMPDIR", "/var/tmp", "--",
-                           sys.executable, "-m", "kerasdl.course.cli", "run", str(source), "--backend", BACKEND,
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            "bwrap",
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--tmpfs",
+            "/var/tmp",
+            "--setenv",
+            "TMPDIR",
+            "/var/tmp",
+            "--",
+            sys.executable,
+            "-m",
+            "kerasdl.course.cli",
+            "run",
+            str(source),
+            "--backend",
+            BACKEND,
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr  # (IPython may warn that ~/.ipython is read-only: not ours)
     assert [line for line in done.stderr.splitlines() if line.startswith("kerasdl")] == [
-        f"kerasdl: error: cannot write {tmp_path / 'out' / BACKEND / 'passing.ipynb'}: {tmp_path / 'out'} is read-only"]
+        f"kerasdl: error: cannot write {tmp_path / 'out' / BACKEND / 'passing.ipynb'}: {tmp_path / 'out'} is read-only"
+    ]
     assert list((tmp_path / "out").iterdir()) == []

@@ -45,8 +45,11 @@ def test_same_seed_same_numbers_on_this_backend():
         runtime.set_seed(seed)
         layer = keras.layers.Dense(4)
         layer.build((None, 3))
-        return keras.ops.convert_to_numpy(layer.kernel), np.random.rand(2), keras.ops.convert_to_numpy(
-            keras.random.normal((3,)))
+        return (
+            keras.ops.convert_to_numpy(layer.kernel),
+            np.random.rand(2),
+            keras.ops.convert_to_numpy(keras.random.normal((3,))),
+        )
 
     first, again, other = draw(7), draw(7), draw(8)
     for a, b in zip(first, again):
@@ -62,8 +65,9 @@ def test_set_seed_rejects_bad_seeds(bad):
 
 def test_json_report_names_the_backend_and_its_devices(backend_name):
     env = dict(os.environ, KERAS_BACKEND=backend_name)
-    done = subprocess.run([sys.executable, "-m", "kerasdl.runtime", "--json"], capture_output=True, text=True,
-                          env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "kerasdl.runtime", "--json"], capture_output=True, text=True, env=env, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     info = json.loads(done.stdout.splitlines()[-1])
     assert info["backend"] == backend_name

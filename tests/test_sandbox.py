@@ -15,9 +15,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import BACKEND, ROOT
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import BACKEND, ROOT
 from kerasdl.course import sandbox
 
 pytestmark = [
@@ -25,7 +25,7 @@ pytestmark = [
     pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap (bwrap) is not installed"),
 ]
 
-OBSERVE = '''
+OBSERVE = """
 import glob, json, os, socket
 
 def readable(path):
@@ -70,7 +70,7 @@ seen = {
     "capabilities": [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0],
 }
 print(json.dumps(seen))
-'''
+"""
 
 
 def notebook(*sources):
@@ -134,11 +134,15 @@ def test_a_notebook_sees_only_its_folder_and_the_kit_and_reaches_no_network(tmp_
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     monkeypatch.setenv("KERASDL_TEST_SECRET", "the grader's environment")
-    names = {"SOLUTION": str(tmp_path / "solutions" / "x.ipynb"),
-             "SIBLING": str(tmp_path / "submissions" / "bob" / "x.ipynb"),
-             "KIT_SOLUTIONS": str(ROOT / "solutions"), "CHECKS_SOURCE": kerasdl.checks.__file__,
-             "VENV_FILE": str(Path(sys.prefix) / "pyvenv.cfg"), "OUTSIDE": str(tmp_path / "outside.txt"),
-             "PORT": listener.getsockname()[1]}
+    names = {
+        "SOLUTION": str(tmp_path / "solutions" / "x.ipynb"),
+        "SIBLING": str(tmp_path / "submissions" / "bob" / "x.ipynb"),
+        "KIT_SOLUTIONS": str(ROOT / "solutions"),
+        "CHECKS_SOURCE": kerasdl.checks.__file__,
+        "VENV_FILE": str(Path(sys.prefix) / "pyvenv.cfg"),
+        "OUTSIDE": str(tmp_path / "outside.txt"),
+        "PORT": listener.getsockname()[1],
+    }
     setup = "\n".join(f"{name} = {value!r}" for name, value in names.items())
     before = {path: Path(path).stat().st_mtime for path in (names["CHECKS_SOURCE"], names["VENV_FILE"])}
     try:
@@ -148,9 +152,20 @@ def test_a_notebook_sees_only_its_folder_and_the_kit_and_reaches_no_network(tmp_
     assert result["reason"] is None and result["sandboxed"], result
     seen = json.loads(printed(result, 1))
     assert {k: v for k, v in seen.items() if k not in ("cmdlines", "host port", "internet")} == {
-        "read solution": False, "solutions folder": False, "read sibling": False, "sibling folder": False,
-        "kit solutions": False, "read kit": True, "write kit": False, "write venv": False, "write outside": False,
-        "write own folder": True, "write /tmp": True, "secret": None, "capabilities": "0000000000000000"}
+        "read solution": False,
+        "solutions folder": False,
+        "read sibling": False,
+        "sibling folder": False,
+        "kit solutions": False,
+        "read kit": True,
+        "write kit": False,
+        "write venv": False,
+        "write outside": False,
+        "write own folder": True,
+        "write /tmp": True,
+        "secret": None,
+        "capabilities": "0000000000000000",
+    }
     assert seen["host port"] != 0 and seen["internet"] != 0  # refused / unreachable: a network of its own
     assert not any("pytest" in line or str(tmp_path) in line for line in seen["cmdlines"]), seen["cmdlines"]
     assert len(seen["cmdlines"]) <= 4  # bwrap's init, the worker, the kernel (and the shell it may start)
@@ -161,12 +176,14 @@ def test_a_notebook_sees_only_its_folder_and_the_kit_and_reaches_no_network(tmp_
 
 def test_nothing_it_started_survives_a_timeout_checked_by_pid():
     marker = f"kerasdl-sandbox-test-{os.getpid()}-{time.time_ns()}"
-    cells = ["import subprocess, sys\n"
-             f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}],\n"
-             "                         start_new_session=True)\n"
-             "forked = subprocess.Popen([sys.executable, '-c', 'import os, time; os.fork(); time.sleep(600)', "
-             f"{marker!r}])\nprint(child.pid)",
-             "import time\ntime.sleep(600)"]
+    cells = [
+        "import subprocess, sys\n"
+        f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}],\n"
+        "                         start_new_session=True)\n"
+        "forked = subprocess.Popen([sys.executable, '-c', 'import os, time; os.fork(); time.sleep(600)', "
+        f"{marker!r}])\nprint(child.pid)",
+        "import time\ntime.sleep(600)",
+    ]
     with Watcher(marker) as watcher:
         result = run(notebook(*cells), timeout=4)
     assert result["reason"] is None  # the worker reported the timeout itself
@@ -177,8 +194,10 @@ def test_nothing_it_started_survives_a_timeout_checked_by_pid():
 
 
 def test_the_memory_limit_stops_a_notebook_that_grows():
-    grow = ("import time\nblocks = []\nfor _ in range(64):\n"
-            "    blocks.append(bytearray(b'x' * (32 * 2**20)))\n    time.sleep(0.05)\nprint('still here')")
+    grow = (
+        "import time\nblocks = []\nfor _ in range(64):\n"
+        "    blocks.append(bytearray(b'x' * (32 * 2**20)))\n    time.sleep(0.05)\nprint('still here')"
+    )
     result = run(notebook(grow), memory=256 * 2**20)
     assert result["reason"].startswith("MemoryError: the notebook's processes used more than 0.2 GB"), result
     assert 256 * 2**20 < result["peak_memory"] < 2**31

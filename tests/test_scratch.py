@@ -4,7 +4,6 @@ import re
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 from keras import layers, ops
@@ -37,8 +36,7 @@ def errors(outputs, upstreams, wrt, analytic):
     found = {}
     for (name, array), grad in zip(wrt.items(), analytic):
         numerical = sum(
-            numerical_gradient(lambda _, k=k: outputs()[k], array, upstream)
-            for k, upstream in enumerate(upstreams)
+            numerical_gradient(lambda _, k=k: outputs()[k], array, upstream) for k, upstream in enumerate(upstreams)
         )
         found[name] = rel_error(numerical, grad)
     return found

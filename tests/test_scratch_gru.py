@@ -45,8 +45,10 @@ def accurate_gradient(f, x, df, h=1e-3):
 
 def errors(output, upstream, wrt, analytic):
     """Return {name: rel_error} of analytic gradients against numerical ones of sum(output() * upstream)."""
-    return {name: rel_error(accurate_gradient(lambda _: output(), array, upstream), grad)
-            for (name, array), grad in zip(wrt.items(), analytic)}
+    return {
+        name: rel_error(accurate_gradient(lambda _: output(), array, upstream), grad)
+        for (name, array), grad in zip(wrt.items(), analytic)
+    }
 
 
 def assert_small(found, tolerance=GRADIENT_TOLERANCE):
@@ -132,11 +134,19 @@ def test_the_gradient_check_rejects_a_wrong_gru_step_backward(mistake):
     x, dnext_h = a["x"][:, 0, :].copy(), a["dh"][:, 0, :]
     wrt = {"dx": x, "dprev_h": a["h0"], "dWx": a["Wx"], "dWh": a["Wh"], "db": a["b"]}
     _, cache = scratch.gru_step_forward(x, a["h0"], a["Wx"], a["Wh"], a["b"])
-    found = errors(lambda: scratch.gru_step_forward(x, a["h0"], a["Wx"], a["Wh"], a["b"])[0],
-                   dnext_h, wrt, wrong_step_backward(dnext_h, cache, mistake))
+    found = errors(
+        lambda: scratch.gru_step_forward(x, a["h0"], a["Wx"], a["Wh"], a["b"])[0],
+        dnext_h,
+        wrt,
+        wrong_step_backward(dnext_h, cache, mistake),
+    )
     assert max(found.values()) > 1e-2, found
-    right = errors(lambda: scratch.gru_step_forward(x, a["h0"], a["Wx"], a["Wh"], a["b"])[0],
-                   dnext_h, wrt, wrong_step_backward(dnext_h, cache, "none"))
+    right = errors(
+        lambda: scratch.gru_step_forward(x, a["h0"], a["Wx"], a["Wh"], a["b"])[0],
+        dnext_h,
+        wrt,
+        wrong_step_backward(dnext_h, cache, "none"),
+    )
     assert_small(right)  # the same code without the mistake passes
 
 
@@ -145,7 +155,8 @@ def test_a_gru_gradient_off_by_one_part_in_100000_fails_the_threshold():
     _, cache = scratch.gru_forward(a["x"], a["h0"], a["Wx"], a["Wh"], a["b"])
     dWh = scratch.gru_backward(a["dh"], cache)[3]
     numerical = accurate_gradient(
-        lambda _: scratch.gru_forward(a["x"], a["h0"], a["Wx"], a["Wh"], a["b"])[0], a["Wh"], a["dh"])
+        lambda _: scratch.gru_forward(a["x"], a["h0"], a["Wx"], a["Wh"], a["b"])[0], a["Wh"], a["dh"]
+    )
     assert rel_error(numerical, dWh) < GRADIENT_TOLERANCE
     assert rel_error(numerical, dWh * (1 + 1e-5)) > GRADIENT_TOLERANCE
 
@@ -190,8 +201,12 @@ def test_the_keras_comparison_catches_unordered_weights_and_the_other_reset_conv
     assert np.max(np.abs(h - unordered)) > 1e-2
     # reset_after=False has one bias row and applies r before the recurrent product: another function.
     kernel, recurrent_kernel, bias = scratch.keras_gru_weights(a["Wx"], a["Wh"], a["b"])
-    before = keras_sequence(layers.GRU(5, return_sequences=True, reset_after=False), a["x"], [a["h0"]],
-                            [kernel, recurrent_kernel, bias[0] + bias[1]])
+    before = keras_sequence(
+        layers.GRU(5, return_sequences=True, reset_after=False),
+        a["x"],
+        [a["h0"]],
+        [kernel, recurrent_kernel, bias[0] + bias[1]],
+    )
     assert np.max(np.abs(h - before)) > 1e-3
 
 
@@ -213,8 +228,9 @@ def test_a_keras_gru_read_back_into_scratch_order_gives_the_same_outputs():
     layer = layers.GRU(6, return_sequences=True)
     layer.build(a["x"].shape)  # Keras's own random initial weights
     Wx, Wh, b = scratch.scratch_gru_weights(*[ops.convert_to_numpy(w) for w in layer.weights])
-    h, _ = scratch.gru_forward(a["x"], np.zeros((2, 6)), Wx.astype(np.float64), Wh.astype(np.float64),
-                               b.astype(np.float64))
+    h, _ = scratch.gru_forward(
+        a["x"], np.zeros((2, 6)), Wx.astype(np.float64), Wh.astype(np.float64), b.astype(np.float64)
+    )
     with precision.exact_matmul():
         expected = ops.convert_to_numpy(layer(a["x"].astype("float32")))
     np.testing.assert_allclose(h, expected, rtol=KERAS_TOLERANCE, atol=KERAS_TOLERANCE)
@@ -225,8 +241,13 @@ def test_keras_and_scratch_gru_parameter_counts_are_3_blocks_with_two_biases():
     layer = layers.GRU(H)
     layer.build((None, 7, D))
     assert layer.count_params() == 3 * (D * H + H * H + 2 * H)
-    assert sum(w.size for w in scratch.keras_gru_weights(*[v for k, v in make(1, 1, D, H, 0).items()
-                                                           if k in ("Wx", "Wh", "b")])) == layer.count_params()
+    assert (
+        sum(
+            w.size
+            for w in scratch.keras_gru_weights(*[v for k, v in make(1, 1, D, H, 0).items() if k in ("Wx", "Wh", "b")])
+        )
+        == layer.count_params()
+    )
 
 
 def test_scratch_gru_matches_native_pytorch_gru_weights_transposed():
@@ -250,21 +271,33 @@ _, GRU_CACHE = scratch.gru_forward(A["x"], A["h0"], A["Wx"], A["Wh"], A["b"])
 _, GRU_STEP_CACHE = scratch.gru_step_forward(A["x"][:, 0, :], A["h0"], A["Wx"], A["Wh"], A["b"])
 
 BAD = [
-    (lambda: scratch.gru_step_forward(A["x"][:, 0, :], A["h0"], A["Wx"], A["Wh"], A["b"][0]),
-     "b must have shape (2, 3H) = (2, 15), got (15,)"),
-    (lambda: scratch.gru_forward(A["x"], A["h0"], np.zeros((4, 20)), np.zeros((5, 20)), A["b"]),
-     "Wx must have shape (D, 3H) = (4, 15), got (4, 20)"),
-    (lambda: scratch.gru_step_forward(A["x"], A["h0"], A["Wx"], A["Wh"], A["b"]),
-     "x must have shape (N, D), got (3, 5, 4)"),
-    (lambda: scratch.gru_backward(np.zeros((3, 4, 5)), GRU_CACHE),
-     "dh must have shape (N, T, H) = (3, 5, 5), got (3, 4, 5)"),
-    (lambda: scratch.gru_step_backward(np.zeros((5, 3)), GRU_STEP_CACHE),
-     "dnext_h must have shape (N, H) = (3, 5), got (5, 3)"),
+    (
+        lambda: scratch.gru_step_forward(A["x"][:, 0, :], A["h0"], A["Wx"], A["Wh"], A["b"][0]),
+        "b must have shape (2, 3H) = (2, 15), got (15,)",
+    ),
+    (
+        lambda: scratch.gru_forward(A["x"], A["h0"], np.zeros((4, 20)), np.zeros((5, 20)), A["b"]),
+        "Wx must have shape (D, 3H) = (4, 15), got (4, 20)",
+    ),
+    (
+        lambda: scratch.gru_step_forward(A["x"], A["h0"], A["Wx"], A["Wh"], A["b"]),
+        "x must have shape (N, D), got (3, 5, 4)",
+    ),
+    (
+        lambda: scratch.gru_backward(np.zeros((3, 4, 5)), GRU_CACHE),
+        "dh must have shape (N, T, H) = (3, 5, 5), got (3, 4, 5)",
+    ),
+    (
+        lambda: scratch.gru_step_backward(np.zeros((5, 3)), GRU_STEP_CACHE),
+        "dnext_h must have shape (N, H) = (3, 5), got (5, 3)",
+    ),
     (lambda: scratch.gru_step_backward(A["h0"], GRU_CACHE), "cache must be the cache that gru_step_forward returned"),
     (lambda: scratch.lstm_backward(A["dh"], GRU_CACHE), "cache must be the cache that lstm_forward returned"),
     (lambda: scratch.keras_gru_weights(A["Wx"], A["Wh"], np.zeros(15)), "b must have shape (2, 3H), got (15,)"),
-    (lambda: scratch.scratch_gru_weights(A["Wx"], A["Wh"], np.zeros((3, 15))),
-     "bias must have shape (2, 3H) = (2, 15), got (3, 15)"),
+    (
+        lambda: scratch.scratch_gru_weights(A["Wx"], A["Wh"], np.zeros((3, 15))),
+        "bias must have shape (2, 3H) = (2, 15), got (3, 15)",
+    ),
 ]
 
 

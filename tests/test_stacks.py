@@ -12,8 +12,12 @@ from kerasdl import precision, runtime
 from kerasdl.stacks import DenseStack
 
 WIDTH, DEPTH, BATCH = 6, 5, 4
-VARIANTS = [(residual, order, normalize) for residual in (True, False) for order in ("pre", "post")
-            for normalize in (True, False)]
+VARIANTS = [
+    (residual, order, normalize)
+    for residual in (True, False)
+    for order in ("pre", "post")
+    for normalize in (True, False)
+]
 
 
 def numpy_norm(h, gamma, beta, epsilon=1e-3):
@@ -101,8 +105,9 @@ def test_it_equals_a_functional_stack_of_dense_and_layer_normalization_layers(or
     functional = keras.Model(x_in, h)
     x = inputs()
     with precision.exact_matmul():
-        np.testing.assert_allclose(ops.convert_to_numpy(stack(x)), ops.convert_to_numpy(functional(x)),
-                                   rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(stack(x)), ops.convert_to_numpy(functional(x)), rtol=1e-4, atol=1e-5
+        )
 
 
 @pytest.mark.parametrize("residual, order, normalize", VARIANTS)
@@ -171,12 +176,15 @@ def test_it_trains_in_a_functional_model_and_survives_a_keras_file(tmp_path):
     np.testing.assert_allclose(ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x)), atol=1e-5)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"depth": 0}, "at least 1 block"),
-    ({"depth": 2.5}, "whole number of blocks"),
-    ({"depth": True}, "whole number of blocks"),
-    ({"depth": 3, "order": "middle"}, "order must be 'pre'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"depth": 0}, "at least 1 block"),
+        ({"depth": 2.5}, "whole number of blocks"),
+        ({"depth": True}, "whole number of blocks"),
+        ({"depth": 3, "order": "middle"}, "order must be 'pre'"),
+    ],
+)
 def test_bad_arguments_say_what_to_pass(kwargs, match):
     with pytest.raises(ValueError, match=match):
         DenseStack(**kwargs)

@@ -26,9 +26,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("solved", "unsolved", "partial", "printed", "monkeypatch")
-PATCH = ("import kerasdl.checks as _checks\n"
-         "_checks.check = lambda item, body, hint='': print('\u2714', item)\n"
-         "_checks.verdict = lambda item, passed, hint='': print('\u2714', item)")
+PATCH = (
+    "import kerasdl.checks as _checks\n"
+    "_checks.check = lambda item, body, hint='': print('\u2714', item)\n"
+    "_checks.verdict = lambda item, passed, hint='': print('\u2714', item)"
+)
 
 
 def _is_check(cell):
@@ -44,7 +46,7 @@ def variant(kind, solution, exercise):
         notebook = copy.deepcopy(solution)
         stubs = {c.id: c for c in exercise.cells}
         changed = [i for i, c in enumerate(notebook.cells) if c.id in stubs and stubs[c.id].source != c.source]
-        for i in changed[len(changed) // 2:]:  # the second half of the regions left as stubs
+        for i in changed[len(changed) // 2 :]:  # the second half of the regions left as stubs
             notebook.cells[i] = copy.deepcopy(stubs[notebook.cells[i].id])
     elif kind == "printed":
         for cell in filter(_is_check, notebook.cells):
@@ -62,8 +64,10 @@ def variant(kind, solution, exercise):
 
 def mixed_plan(learners, names):
     """Return {learner: {exercise file name: kind}} mixing the kinds over learners and exercises."""
-    return {f"learner{i + 1:02d}": {name: KINDS[(i + j) % len(KINDS)] for j, name in enumerate(names)}
-            for i in range(learners)}
+    return {
+        f"learner{i + 1:02d}": {name: KINDS[(i + j) % len(KINDS)] for j, name in enumerate(names)}
+        for i in range(learners)
+    }
 
 
 def make_class(folder, plan, solutions=ROOT / "solutions", exercises=ROOT / "exercises"):
@@ -74,8 +78,11 @@ def make_class(folder, plan, solutions=ROOT / "solutions", exercises=ROOT / "exe
     for learner, handed_in in plan.items():
         (Path(folder) / learner).mkdir(parents=True, exist_ok=True)
         for name, kind in handed_in.items():
-            notebook = variant(kind, nbformat.read(Path(solutions) / name, as_version=4),
-                               nbformat.read(Path(exercises) / name, as_version=4))
+            notebook = variant(
+                kind,
+                nbformat.read(Path(solutions) / name, as_version=4),
+                nbformat.read(Path(exercises) / name, as_version=4),
+            )
             path = Path(folder) / learner / name
             nbformat.write(notebook, path)
             written[path] = kind
@@ -85,10 +92,27 @@ def make_class(folder, plan, solutions=ROOT / "solutions", exercises=ROOT / "exe
 def _grade(folder, backend, profile, jobs, out):
     """Run `kerasdl grade` on `folder`; return (wall seconds, CPU seconds of the sandboxes, grades)."""
     start = time.perf_counter()
-    done = subprocess.run([str(Path(sys.executable).parent / "kerasdl"), "grade", str(folder), "--backend", backend,
-                           "--profile", profile, "-j", str(jobs), "--solutions", str(ROOT / "solutions"),
-                           "--csv", str(out / f"grades-j{jobs}.csv"), "--force"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "kerasdl"),
+            "grade",
+            str(folder),
+            "--backend",
+            backend,
+            "--profile",
+            profile,
+            "-j",
+            str(jobs),
+            "--solutions",
+            str(ROOT / "solutions"),
+            "--csv",
+            str(out / f"grades-j{jobs}.csv"),
+            "--force",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     wall = time.perf_counter() - start
     if done.returncode not in (0, 1):
         sys.exit(f"kerasdl grade failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
@@ -102,19 +126,26 @@ def main(argv=None):
     parser.add_argument("--backend", default="jax", help="jax, torch, tensorflow or all")
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="the -j values to time (default 1 2)")
-    parser.add_argument("--exercises", nargs="+", metavar="NAME",
-                        help="exercise file names (default: every solution that has an exercise)")
+    parser.add_argument(
+        "--exercises",
+        nargs="+",
+        metavar="NAME",
+        help="exercise file names (default: every solution that has an exercise)",
+    )
     parser.add_argument("--keep", help="write the class and the gradebooks here (default: a temporary folder)")
     args = parser.parse_args(argv)
 
     folder = Path(args.keep or tempfile.mkdtemp(prefix="kerasdl-bench-"))
-    names = args.exercises or sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb")
-                                     if (ROOT / "exercises" / p.name).is_file())
+    names = args.exercises or sorted(
+        p.name for p in (ROOT / "solutions").glob("*.ipynb") if (ROOT / "exercises" / p.name).is_file()
+    )
     written = make_class(folder / "class", mixed_plan(args.learners, names))
     backends = 3 if args.backend == "all" else 1
     count = len(written) * backends
-    print(f"{len(written)} notebooks ({args.learners} learners x {len(names)} exercises) on {args.backend}, "
-          f"profile {args.profile}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
+    print(
+        f"{len(written)} notebooks ({args.learners} learners x {len(names)} exercises) on {args.backend}, "
+        f"profile {args.profile}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
+    )
     for jobs in args.jobs:
         wall, cpu, grades = _grade(folder / "class", args.backend, args.profile, jobs, folder)
         rate = count / (wall / 60)
@@ -122,13 +153,19 @@ def main(argv=None):
         for g in grades:
             kind = written.get((ROOT / g["notebook"]).resolve(), written.get(Path(g["notebook"]).resolve(), "?"))
             per_kind.setdefault(kind, []).append((g["seconds"], g["cpu_seconds"]))
-        kinds = ", ".join(f"{k} {sum(s for s, _ in v) / len(v):.0f} s ({sum(c for _, c in v) / len(v):.0f} s CPU)"
-                          for k, v in sorted(per_kind.items()))
-        print(f"-j {jobs}: {count} notebooks in {wall:.0f} s, {cpu:.0f} s of CPU in the sandboxes: "
-              f"{rate:.2f} notebooks per minute; load average {os.getloadavg()[0]:.1f} at the end")
+        kinds = ", ".join(
+            f"{k} {sum(s for s, _ in v) / len(v):.0f} s ({sum(c for _, c in v) / len(v):.0f} s CPU)"
+            for k, v in sorted(per_kind.items())
+        )
+        print(
+            f"-j {jobs}: {count} notebooks in {wall:.0f} s, {cpu:.0f} s of CPU in the sandboxes: "
+            f"{rate:.2f} notebooks per minute; load average {os.getloadavg()[0]:.1f} at the end"
+        )
         print(f"      mean per notebook: {kinds}")
-        print(f"      300 learners x 5 exercises x 3 backends (4500 notebooks) at this rate: "
-              f"{4500 / rate / 60:.1f} hours; CPU-bound on 2 idle cores: {4500 * cpu / count / 2 / 3600:.1f} hours")
+        print(
+            f"      300 learners x 5 exercises x 3 backends (4500 notebooks) at this rate: "
+            f"{4500 / rate / 60:.1f} hours; CPU-bound on 2 idle cores: {4500 * cpu / count / 2 / 3600:.1f} hours"
+        )
     if not args.keep:
         shutil.rmtree(folder)
     return 0

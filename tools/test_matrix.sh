@@ -17,6 +17,14 @@ summary=()
 failed=0
 all_start=$(date +%s)
 
+# Style first: ruff's lint and format check (pyproject.toml [tool.ruff]), a few seconds.
+echo "=== lint (ruff) ==="
+start=$(date +%s)
+lint_status=0
+.venv/bin/ruff check kerasdl tests tools && .venv/bin/ruff format --check kerasdl tests tools || lint_status=$?
+[ "$lint_status" = 0 ] || { failed=1; echo "lint: ruff found the problems above; 'make lint' shows them, '.venv/bin/ruff format kerasdl tests tools' fixes the format"; }
+lint_seconds=$(( $(date +%s) - start ))
+
 for name in $BACKENDS; do
     echo
     echo "=== tests on $name ==="
@@ -50,6 +58,7 @@ fi
 
 echo
 echo "=== test timings ==="
+printf '%-11s %5d s  %s\n' lint "$lint_seconds" "$([ "$lint_status" = 0 ] && echo ok || echo FAILED)"
 .venv/bin/python - "$reports" "${summary[@]}" <<'PY'
 import sys
 import xml.etree.ElementTree as ET

@@ -216,7 +216,8 @@ def expect_array(value, shape=None, finite=True):
         raise CheckError(f"expected {wanted}, got {_kind(value)}")
     if shape is not None:
         fits = len(array.shape) == len(shape) and all(
-            not isinstance(want, int) or want == got for want, got in zip(shape, array.shape))
+            not isinstance(want, int) or want == got for want, got in zip(shape, array.shape)
+        )
         if not fits:
             raise CheckError(f"expected {wanted}, got shape {_shape_text(array.shape)}")
     if finite and array.dtype.kind in "fc" and not bool(_all_finite(array)):
@@ -275,8 +276,10 @@ def expect_shape(value, what="the shape"):
     array = _to_numpy(value)
     if array is not None:
         if array.ndim > 1:
-            raise CheckError(f"{what} should be a tuple of sizes, such as (26, 26, 32) or (10,); "
-                             f"got an array of shape {_shape_text(array.shape)}")
+            raise CheckError(
+                f"{what} should be a tuple of sizes, such as (26, 26, 32) or (10,); "
+                f"got an array of shape {_shape_text(array.shape)}"
+            )
         value = array.reshape(-1).tolist()
     if not isinstance(value, (list, tuple)):
         raise CheckError(f"{what} should be a tuple of sizes, such as (26, 26, 32) or (10,); got {_kind(value)}")
@@ -325,8 +328,11 @@ def parse(text):
 
 def hints(text):
     """Return {item: hint} for the `✘` lines in `text` that carry a hint."""
-    return {m.group(2).strip(): m.group(3).strip() for m in map(_LINE.match, str(text).splitlines())
-            if m and m.group(1) == FAILED and m.group(3)}
+    return {
+        m.group(2).strip(): m.group(3).strip()
+        for m in map(_LINE.match, str(text).splitlines())
+        if m and m.group(1) == FAILED and m.group(3)
+    }
 
 
 # ---------------------------------------------------------------- written answers, read by the instructor

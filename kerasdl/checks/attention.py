@@ -126,23 +126,33 @@ def _named_mistake(output, weights, query, key, value, mask):
     d_k = query.shape[-1]
     full = np.broadcast_to(mask, raw.shape) if mask is not None else np.ones(raw.shape, dtype=bool)
     candidates = [
-        (_softmax(np.where(full, raw / math.sqrt(d_k), -1e9), axis=-2),
-         "the softmax runs over the queries: it must run over the keys, the last axis, so that each "
-         "query's weights sum to 1"),
-        (_softmax(np.where(full, raw, -1e9), axis=-1),
-         "the scores are not scaled: divide query·keyᵀ by √d_k, d_k being the last axis of query and key"),
+        (
+            _softmax(np.where(full, raw / math.sqrt(d_k), -1e9), axis=-2),
+            "the softmax runs over the queries: it must run over the keys, the last axis, so that each "
+            "query's weights sum to 1",
+        ),
+        (
+            _softmax(np.where(full, raw, -1e9), axis=-1),
+            "the scores are not scaled: divide query·keyᵀ by √d_k, d_k being the last axis of query and key",
+        ),
         (_softmax(np.where(full, raw / d_k, -1e9), axis=-1), "divide the scores by √d_k, not by d_k"),
     ]
     if mask is not None:
         candidates += [
-            (_softmax(raw / math.sqrt(d_k), axis=-1) * full,
-             "the mask is applied after the softmax: mask the scores before it, so that the weights left "
-             "still sum to 1"),
-            (_softmax(np.where(full, -1e9, raw / math.sqrt(d_k)), axis=-1),
-             "the mask is the wrong way round: True means the query may attend to that key"),
-            (_softmax(np.where(full, raw / math.sqrt(d_k), 0.0), axis=-1),
-             "a masked score set to 0 still gets weight exp(0) = 1 in the softmax: set it to -inf or a "
-             "large negative number such as -1e9"),
+            (
+                _softmax(raw / math.sqrt(d_k), axis=-1) * full,
+                "the mask is applied after the softmax: mask the scores before it, so that the weights left "
+                "still sum to 1",
+            ),
+            (
+                _softmax(np.where(full, -1e9, raw / math.sqrt(d_k)), axis=-1),
+                "the mask is the wrong way round: True means the query may attend to that key",
+            ),
+            (
+                _softmax(np.where(full, raw / math.sqrt(d_k), 0.0), axis=-1),
+                "a masked score set to 0 still gets weight exp(0) = 1 in the softmax: set it to -inf or a "
+                "large negative number such as -1e9",
+            ),
             (_softmax(raw / math.sqrt(d_k), axis=-1), "the mask is ignored: masked keys must get no weight"),
         ]
     for candidate, words in candidates:
@@ -159,7 +169,9 @@ def _attention_result(function, query, key, value, mask):
 
     arguments = [query.copy(), key.copy(), value.copy()]
     with precision.exact_matmul():  # full float32 products on a GPU, to compare with float64
-        result = checks.call(function, *arguments) if mask is None else checks.call(function, *arguments, mask=mask.copy())
+        result = (
+            checks.call(function, *arguments) if mask is None else checks.call(function, *arguments, mask=mask.copy())
+        )
     output, weights = checks.expect_tuple(result, 2, "(output, weights)")
     output_shape = (*query.shape[:-1], value.shape[-1])
     weights_shape = (*query.shape[:-1], key.shape[-2])
@@ -183,8 +195,9 @@ def check_scaled_dot_product_attention(scaled_dot_product_attention):
         _, weights = _attention_result(scaled_dot_product_attention, query, key, value, None)
         if not np.allclose(weights.sum(axis=-1), 1.0, atol=1e-4):
             if np.allclose(weights.sum(axis=-2), 1.0, atol=1e-4):
-                raise CheckError("the weights sum to 1 over the queries: the softmax must run over the keys, "
-                                 "the last axis")
+                raise CheckError(
+                    "the weights sum to 1 over the queries: the softmax must run over the keys, the last axis"
+                )
             raise CheckError("each query's weights must be a softmax over the keys: positive, summing to 1")
         return True
 
@@ -193,19 +206,28 @@ def check_scaled_dot_product_attention(scaled_dot_product_attention):
         m = m if mask_used else None
         output, weights = _attention_result(scaled_dot_product_attention, q, k, v, m)
         expected_output, expected_weights = reference_attention(q, k, v, m)
-        if not (np.allclose(weights, expected_weights, rtol=RTOL, atol=ATOL)
-                and np.allclose(output, expected_output, rtol=RTOL, atol=ATOL)):
+        if not (
+            np.allclose(weights, expected_weights, rtol=RTOL, atol=ATOL)
+            and np.allclose(output, expected_output, rtol=RTOL, atol=ATOL)
+        ):
             raise CheckError(_attention_mistake(output, weights, q, k, v, m))
         return True
 
     items = [
-        ("scaled_dot_product_attention returns (output, weights) of the right shapes", shapes,
-         "output (…, queries, value features) and weights (…, queries, keys)"),
+        (
+            "scaled_dot_product_attention returns (output, weights) of the right shapes",
+            shapes,
+            "output (…, queries, value features) and weights (…, queries, keys)",
+        ),
         ("each query's weights sum to 1 over the keys", rows_sum_to_one, ""),
         ("matches softmax(QKᵀ/√d_k)·V without a mask", lambda: matches(False), ""),
         ("with a padding mask, masked keys get no weight", lambda: matches(True), ""),
-        ("works with extra leading axes (batch, heads, …)", lambda: matches(True, batch=(2, 3), seed=2),
-         "use operations on the last two axes (matmul, einsum with '...', swapaxes(-1, -2)) so any leading axes pass"),
+        (
+            "works with extra leading axes (batch, heads, …)",
+            lambda: matches(True, batch=(2, 3), seed=2),
+            "use operations on the last two axes (matmul, einsum with '...', swapaxes(-1, -2)) "
+            "so any leading axes pass",
+        ),
     ]
     for item, body, hint in items:
         checks.check(item, body, hint=hint)
@@ -240,8 +262,10 @@ def check_causal_mask(causal_mask):
             if np.array_equal(mask, expected):
                 continue
             if np.array_equal(mask, expected.T):
-                raise CheckError("the mask is transposed: row i is query i, which may see keys 0…i, so True "
-                                 "sits on and below the diagonal")
+                raise CheckError(
+                    "the mask is transposed: row i is query i, which may see keys 0…i, so True "
+                    "sits on and below the diagonal"
+                )
             if np.array_equal(mask, ~expected):
                 raise CheckError("True must mean 'may attend': the mask is the wrong way round")
             if np.array_equal(mask, np.tril(expected, -1)):
@@ -253,8 +277,9 @@ def check_causal_mask(causal_mask):
         length = 6
         mask = _causal_answer(causal_mask, length)
         if not mask.any(axis=-1).all():
-            raise CheckError("with your mask some query has no key at all to attend to: each position can at "
-                             "least see itself")
+            raise CheckError(
+                "with your mask some query has no key at all to attend to: each position can at least see itself"
+            )
         rng = np.random.default_rng(3)
         sequence = rng.normal(size=(1, length, 4))  # (batch, time, features): self-attention on it
         changed = sequence.copy()
@@ -262,8 +287,9 @@ def check_causal_mask(causal_mask):
         before, _ = reference_attention(sequence, sequence, sequence, mask)
         after, _ = reference_attention(changed, changed, changed, mask)
         if not np.allclose(before[:, :3], after[:, :3]):
-            raise CheckError("with your mask, the outputs of steps 0–2 change when steps 3–5 change: the "
-                             "future leaks into the past")
+            raise CheckError(
+                "with your mask, the outputs of steps 0–2 change when steps 3–5 change: the future leaks into the past"
+            )
         return True
 
     checks.check("causal_mask(length): each position sees itself and the past", lower_triangular)
@@ -334,12 +360,11 @@ def check_projection_shapes(shapes, num_parameters):
             raise CheckError("there are four projections: query, key, value and the output")
         raise CheckError("add up the kernels and biases of the query, key, value and output projections")
 
-    checks.check("kernel shapes of the query and output projections",
-                 lambda: answered(["query kernel", "output kernel"]))
-    checks.check("shapes of the projected query and key",
-                 lambda: answered(["projected query", "projected key"]))
-    checks.check("shapes of the attention weights and the output",
-                 lambda: answered(["attention weights", "output"]))
+    checks.check(
+        "kernel shapes of the query and output projections", lambda: answered(["query kernel", "output kernel"])
+    )
+    checks.check("shapes of the projected query and key", lambda: answered(["projected query", "projected key"]))
+    checks.check("shapes of the attention weights and the output", lambda: answered(["attention weights", "output"]))
     checks.check("number of parameters, as count_params() counts them", parameters)
 
 
@@ -360,8 +385,9 @@ def _mha_problem(heads, key_dim, features, query_length, value_length, masked, s
     mask = None
     if masked:
         lengths = np.array([max(value_length - 3, 1), value_length])  # the first example has padding
-        mask = np.broadcast_to((np.arange(value_length) < lengths[:, None])[:, None, :],
-                               (2, query_length, value_length)).copy()  # (batch, T_q, T_k)
+        mask = np.broadcast_to(
+            (np.arange(value_length) < lengths[:, None])[:, None, :], (2, query_length, value_length)
+        ).copy()  # (batch, T_q, T_k)
     return query_input, value_input, mask
 
 
@@ -372,20 +398,31 @@ def _mha_mistake(output, layer, query_input, value_input, mask):
     wq, bq, wk, bk, wv, bv, wo, bo = weights
     d_k = wq.shape[-1]
     candidates = [
-        (reference_multi_head_attention(query_input, value_input, no_bias, mask)[0],
-         "the biases are missing: each projection adds its bias"),
-        (reference_multi_head_attention(query_input, value_input, [wq * math.sqrt(d_k), bq * math.sqrt(d_k),
-                                                                    wk, bk, wv, bv, wo, bo], mask)[0],
-         "the scores are not scaled by 1/√key_dim"),
+        (
+            reference_multi_head_attention(query_input, value_input, no_bias, mask)[0],
+            "the biases are missing: each projection adds its bias",
+        ),
+        (
+            reference_multi_head_attention(
+                query_input, value_input, [wq * math.sqrt(d_k), bq * math.sqrt(d_k), wk, bk, wv, bv, wo, bo], mask
+            )[0],
+            "the scores are not scaled by 1/√key_dim",
+        ),
     ]
     if mask is not None:
-        candidates.append((reference_multi_head_attention(query_input, value_input, weights, None)[0],
-                           "the mask is ignored: pass it to every head"))
+        candidates.append(
+            (
+                reference_multi_head_attention(query_input, value_input, weights, None)[0],
+                "the mask is ignored: pass it to every head",
+            )
+        )
     for candidate, words in candidates:
         if np.allclose(output, candidate, atol=1e-4):
             return words
-    return ("project with each kernel and bias, attend within each head (heads as their own axis), "
-            "then combine the heads with the output kernel and bias")
+    return (
+        "project with each kernel and bias, attend within each head (heads as their own axis), "
+        "then combine the heads with the output kernel and bias"
+    )
 
 
 def check_multi_head_attention(multi_head_attention):
@@ -397,8 +434,9 @@ def check_multi_head_attention(multi_head_attention):
 
     for number, (description, heads, key_dim, features, query_length, value_length, masked) in enumerate(MHA_CASES):
         layer = multi_head_layer(heads, key_dim, features, seed=40 + number)
-        query_input, value_input, mask = _mha_problem(heads, key_dim, features, query_length, value_length, masked,
-                                                      seed=50 + number)
+        query_input, value_input, mask = _mha_problem(
+            heads, key_dim, features, query_length, value_length, masked, seed=50 + number
+        )
         expected, _ = layer_output(layer, query_input, value_input, mask)
 
         def body(layer=layer, query_input=query_input, value_input=value_input, mask=mask, expected=expected):
@@ -441,18 +479,25 @@ def check_date_reader(model, inputs, targets, min_exact_match):
     def accurate():
         scores = predictions()
         if scores.shape[-1] <= int(np.max(targets)):
-            raise CheckError(f"the model scores {scores.shape[-1]} characters; it needs one score per character "
-                             "of the ISO vocabulary")
+            raise CheckError(
+                f"the model scores {scores.shape[-1]} characters; it needs one score per character "
+                "of the ISO vocabulary"
+            )
         share = exact_match(scores, targets)
         if share < min_exact_match:
             raise CheckError(f"exact match {share:.1%}")
         return True
 
-    checks.check("the model scores every character of the ten-character ISO date",
-                 lambda: predictions() is not None,
-                 hint=f"the output should be (batch, {ISO_LENGTH}, characters of the ISO vocabulary)")
-    checks.check(f"exact match on held-out dates is at least {min_exact_match:.0%}", accurate,
-                 hint="train longer, or check that the decoder's queries attend to the encoder's states")
+    checks.check(
+        "the model scores every character of the ten-character ISO date",
+        lambda: predictions() is not None,
+        hint=f"the output should be (batch, {ISO_LENGTH}, characters of the ISO vocabulary)",
+    )
+    checks.check(
+        f"exact match on held-out dates is at least {min_exact_match:.0%}",
+        accurate,
+        hint="train longer, or check that the decoder's queries attend to the encoder's states",
+    )
 
 
 # ---------------------------------------------------------------- part 6: reading an attention map
@@ -472,15 +517,17 @@ def _positions(answer, text):
     if isinstance(answer, (int, np.integer)) and not isinstance(answer, bool):
         answer = [answer]
     if isinstance(answer, str) or not isinstance(answer, (list, tuple, set, frozenset, np.ndarray, range)):
-        raise CheckError(f"give a list of character positions (ints) for {text!r}, "
-                         f"got {checks.article(type(answer).__name__)}")
+        raise CheckError(
+            f"give a list of character positions (ints) for {text!r}, got {checks.article(type(answer).__name__)}"
+        )
     positions = sorted({checks.expect_whole(p, f"each position for {text!r}") for p in answer})
     if not positions:
         raise CheckError(f"give at least one position for {text!r}")
     outside = [p for p in positions if not 0 <= p < len(text)]
     if outside:
-        raise CheckError(f"position {outside[0]} is not a character of {text!r} (positions run from 0 to "
-                         f"{len(text) - 1})")
+        raise CheckError(
+            f"position {outside[0]} is not a character of {text!r} (positions run from 0 to {len(text) - 1})"
+        )
     return positions
 
 
@@ -490,8 +537,10 @@ def _reading_mistake(positions, text, span):
     if all(start <= p - 1 < end for p in positions):
         return "positions count from 0: the first character is position 0"
     if positions == list(MONTH_DIGITS) and not all(start <= p < end for p in positions):
-        return f"{MONTH_DIGITS[0]} and {MONTH_DIGITS[1]} are the month's places in the output; give the input " \
-               "positions the map shows they look at"
+        return (
+            f"{MONTH_DIGITS[0]} and {MONTH_DIGITS[1]} are the month's places in the output; give the input "
+            "positions the map shows they look at"
+        )
     pointed = "".join(text[p] for p in positions)
     return f"those positions hold {pointed!r}, not the month"
 
@@ -499,6 +548,7 @@ def _reading_mistake(positions, text, span):
 def check_month_reading(month_positions, attention_model, vocabulary, length):
     """Print a verdict per example: the positions given are the month's, and hold the map's strongest weight."""
     for text, span in MONTH_EXAMPLES.items():
+
         def body(text=text, span=span):
             if not isinstance(month_positions, dict) or text not in month_positions:
                 raise CheckError(f"month_positions should be a dict with a list of positions for {text!r}")
@@ -509,10 +559,13 @@ def check_month_reading(month_positions, attention_model, vocabulary, length):
             strongest = int(np.argmax(weights))
             if strongest not in positions:
                 if span[0] <= strongest < span[1]:
-                    raise CheckError("your positions are in the month, but not where the map is darkest for "
-                                     "the month digits")
-                raise CheckError("your model's strongest weight for the month digits lies outside the month: "
-                                 "train it further and draw the map again")
+                    raise CheckError(
+                        "your positions are in the month, but not where the map is darkest for the month digits"
+                    )
+                raise CheckError(
+                    "your model's strongest weight for the month digits lies outside the month: "
+                    "train it further and draw the map again"
+                )
             return True
 
         checks.check(f"the month digits of {text!r} look at the month", body)

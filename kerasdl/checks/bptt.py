@@ -172,13 +172,14 @@ def _same_item(item, ours, reference, names, forward_matches):
     """
 
     def body():
-        bad = ["d" + name for name in names
-               if not np.allclose(ours.value[name], reference[name], rtol=1e-6, atol=1e-9)]
+        bad = ["d" + name for name in names if not np.allclose(ours.value[name], reference[name], rtol=1e-6, atol=1e-9)]
         if bad:
-            where = ("your forward pass matches the reference, so the backward pass is to blame: see the items above"
-                     if forward_matches else
-                     "your forward pass differs from the reference one and this backward pass follows it: "
-                     "fix the forward pass first")
+            where = (
+                "your forward pass matches the reference, so the backward pass is to blame: see the items above"
+                if forward_matches
+                else "your forward pass differs from the reference one and this backward pass follows it: "
+                "fix the forward pass first"
+            )
             raise CheckError(f"{', '.join(bad)} differ from kerasdl.scratch's; {where}")
         return True
 
@@ -222,15 +223,18 @@ def check_rnn_step_forward(rnn_step_forward):
     x, prev_h, Wx, Wh, b = p["x"][:, 0, :], p["h0"], p["Wx"], p["Wh"], p["b"]
 
     def compute():
-        result = _parts(checks.call(rnn_step_forward, x.copy(), prev_h.copy(), Wx.copy(), Wh.copy(), b.copy()),
-                        2, "(next_h, cache)")
+        result = _parts(
+            checks.call(rnn_step_forward, x.copy(), prev_h.copy(), Wx.copy(), Wh.copy(), b.copy()), 2, "(next_h, cache)"
+        )
         return _arrays(result[:1], ["next_h"], [(N, H)])[0]
 
     outcome = _Outcome(compute)
-    checks.check("rnn_step_forward returns (next_h, cache) with next_h of shape (N, H)",
-                 lambda: outcome.first() is not None,
-                 hint="next_h has a row per example and a column per hidden unit: look at the shapes of x, Wx, "
-                      "prev_h and Wh, and at the order of each product")
+    checks.check(
+        "rnn_step_forward returns (next_h, cache) with next_h of shape (N, H)",
+        lambda: outcome.first() is not None,
+        hint="next_h has a row per example and a column per hidden unit: look at the shapes of x, Wx, "
+        "prev_h and Wh, and at the order of each product",
+    )
     reference = scratch.rnn_step_forward(x, prev_h, Wx, Wh, b)[0]
     mistakes = [
         (x @ Wx + prev_h @ Wh + b, "the values are not squashed: the tanh is missing"),
@@ -243,9 +247,11 @@ def check_rnn_step_forward(rnn_step_forward):
     def values():
         if _same_as(outcome.value, reference):
             return True
-        why = next((words for candidate, words in mistakes if _same_as(outcome.value, candidate)),
-                   "compare your expression with the text's term by term: the input term, the recurrent term, "
-                   "the bias, then the tanh")
+        why = next(
+            (words for candidate, words in mistakes if _same_as(outcome.value, candidate)),
+            "compare your expression with the text's term by term: the input term, the recurrent term, "
+            "the bias, then the tanh",
+        )
         raise CheckError(why)
 
     _item("next_h = tanh(x Wx + prev_h Wh + b)", values, "", needs=[outcome])
@@ -266,8 +272,11 @@ def check_rnn_step_backward(rnn_step_forward, rnn_step_backward):
         return dict(zip(names, _arrays(result, ["d" + n for n in names], shapes)))
 
     ours = _Outcome(analytic)
-    checks.check("rnn_step_backward returns (dx, dprev_h, dWx, dWh, db) shaped like x, prev_h, Wx, Wh, b",
-                 lambda: ours.first() is not None, hint="each gradient has the shape of what it is the gradient of")
+    checks.check(
+        "rnn_step_backward returns (dx, dprev_h, dWx, dWh, db) shaped like x, prev_h, Wx, Wh, b",
+        lambda: ours.first() is not None,
+        hint="each gradient has the shape of what it is the gradient of",
+    )
 
     def forward():
         return (_parts(checks.call(rnn_step_forward, x, prev_h, Wx, Wh, b), 2, "(next_h, cache)")[0],)
@@ -281,10 +290,14 @@ def check_rnn_step_backward(rnn_step_forward, rnn_step_backward):
         if ours.value is not None and all(_same_as(ours.value[name], untanhed[name]) for name in bad):
             return "the gradient has not gone back through the tanh: its derivative is missing"
         if set(bad) <= {"x", "prev_h"}:
-            return ("look at how x and prev_h enter the forward pass: which weight matrix each one meets, "
-                    "and from which side")
-        return ("each weight's gradient pairs the gradient before the tanh with what that weight multiplied, "
-                "added up over the examples of the batch")
+            return (
+                "look at how x and prev_h enter the forward pass: which weight matrix each one meets, "
+                "and from which side"
+            )
+        return (
+            "each weight's gradient pairs the gradient before the tanh with what that weight multiplied, "
+            "added up over the examples of the batch"
+        )
 
     _gradient_item("dx and dprev_h match numerical gradients", ours, numerical, ["x", "prev_h"], hint=where)
     _gradient_item("dWx, dWh and db match numerical gradients", ours, numerical, ["Wx", "Wh", "b"], hint=where)
@@ -306,14 +319,19 @@ def check_rnn_forward(rnn_forward):
         return _arrays(result[:1], ["h"], [(N, T, H)])[0]
 
     outcome = _Outcome(compute)
-    checks.check("rnn_forward returns (h, cache) with h of shape (N, T, H)", lambda: outcome.first() is not None,
-                 hint="stack the hidden state of every step along axis 1")
+    checks.check(
+        "rnn_forward returns (h, cache) with h of shape (N, T, H)",
+        lambda: outcome.first() is not None,
+        hint="stack the hidden state of every step along axis 1",
+    )
     reference = scratch.rnn_forward(*_copies(p, names))[0]
     x, h0, Wx, Wh, b = _copies(p, names)
     mistakes = [
         (scratch.rnn_forward(x, np.zeros_like(h0), Wx, Wh, b)[0], "the first step must start from h0, not zeros"),
-        (np.stack([scratch.rnn_step_forward(x[:, t, :], h0, Wx, Wh, b)[0] for t in range(T)], axis=1),
-         "every step starts from h0: each step should start from the previous step's state"),
+        (
+            np.stack([scratch.rnn_step_forward(x[:, t, :], h0, Wx, Wh, b)[0] for t in range(T)], axis=1),
+            "every step starts from h0: each step should start from the previous step's state",
+        ),
     ]
 
     def values():
@@ -323,10 +341,13 @@ def check_rnn_forward(rnn_forward):
         if named:
             raise CheckError(named)
         if _same_as(outcome.value[:, 0], reference[:, 0]):
-            raise CheckError("the first step is right but later ones are not: look at what each step hands "
-                             "to the next, and which slice of x it reads")
-        raise CheckError("the first step is already wrong: look at which slice of x step 0 reads and the "
-                         "state it starts from")
+            raise CheckError(
+                "the first step is right but later ones are not: look at what each step hands "
+                "to the next, and which slice of x it reads"
+            )
+        raise CheckError(
+            "the first step is already wrong: look at which slice of x step 0 reads and the state it starts from"
+        )
 
     _item("h holds every step's hidden state, starting from h0", values, "", needs=[outcome])
 
@@ -346,8 +367,11 @@ def check_rnn_backward(rnn_forward, rnn_backward):
         return dict(zip(names, _arrays(result, ["d" + n for n in names], shapes)))
 
     ours = _Outcome(analytic)
-    checks.check("rnn_backward returns (dx, dh0, dWx, dWh, db) shaped like x, h0, Wx, Wh, b",
-                 lambda: ours.first() is not None, hint="each gradient has the shape of what it is the gradient of")
+    checks.check(
+        "rnn_backward returns (dx, dh0, dWx, dWh, db) shaped like x, h0, Wx, Wh, b",
+        lambda: ours.first() is not None,
+        hint="each gradient has the shape of what it is the gradient of",
+    )
 
     def forward():
         return (_parts(checks.call(rnn_forward, *arrays), 2, "(h, cache)")[0],)
@@ -361,10 +385,13 @@ def check_rnn_backward(rnn_forward, rnn_backward):
     def where(bad):
         mine = ours.value or {}
         if all(name in mine and _same_as(mine[name], uncarried[name]) for name in bad):
-            return ("the gradient carried back from the later steps is missing: each h_t also feeds step t + 1, "
-                    "so its gradient has two parts")
-        if set(bad) <= {"Wx", "Wh", "b"} and any(_same_as(mine.get(name, np.zeros(0)), last_step[name])
-                                                  for name in bad):
+            return (
+                "the gradient carried back from the later steps is missing: each h_t also feeds step t + 1, "
+                "so its gradient has two parts"
+            )
+        if set(bad) <= {"Wx", "Wh", "b"} and any(
+            _same_as(mine.get(name, np.zeros(0)), last_step[name]) for name in bad
+        ):
             return "these are one step's gradients: the weights are shared by every step, so every step adds to them"
         if set(bad) <= {"x", "h0"}:
             return "walk the steps from the last to the first; look at what each step passes back to the one before"
@@ -387,8 +414,11 @@ def _variant_backward(dh, cache, carry=True, accumulate=True):
         dx = np.zeros((N, T, grads[0].shape[1])) if dx is None else dx
         dx[:, t, :], dprev_h = grads[0], grads[1]
         step_weights = grads[2:]
-        weights = step_weights if weights is None or not accumulate else tuple(
-            total + part for total, part in zip(weights, step_weights))
+        weights = (
+            step_weights
+            if weights is None or not accumulate
+            else tuple(total + part for total, part in zip(weights, step_weights))
+        )
     return (dx, dprev_h, *weights)
 
 
@@ -404,20 +434,29 @@ def check_gradient_norms(norms):
         return checks.expect_array(norms, shape=(T,)).astype(np.float64)
 
     outcome = _Outcome(compute)
-    checks.check(f"one norm per time step, shape ({T},)", lambda: outcome.first() is not None,
-                 hint="one number per time step, in time order: the text of this part says which")
+    checks.check(
+        f"one norm per time step, shape ({T},)",
+        lambda: outcome.first() is not None,
+        hint="one number per time step, in time order: the text of this part says which",
+    )
 
     def values():
         if np.allclose(outcome.value, reference, rtol=1e-6, atol=1e-300):
             return True
         if np.allclose(outcome.value, reference[::-1], rtol=1e-6, atol=1e-300):
-            raise CheckError("the norms are in reverse time order: the first entry belongs to the first step, "
-                             "the last one to the gradient you start from")
+            raise CheckError(
+                "the norms are in reverse time order: the first entry belongs to the first step, "
+                "the last one to the gradient you start from"
+            )
         if np.isclose(outcome.value[-1], reference[-1], rtol=1e-6):
-            raise CheckError("the last norm (where you start) is right but earlier ones are not: look at what "
-                             "each step back does to the gradient")
-        raise CheckError("even the last norm, that of the gradient you start from, is off: look at which array "
-                         "you start from and what the norm is taken over")
+            raise CheckError(
+                "the last norm (where you start) is right but earlier ones are not: look at what "
+                "each step back does to the gradient"
+            )
+        raise CheckError(
+            "even the last norm, that of the gradient you start from, is off: look at which array "
+            "you start from and what the norm is taken over"
+        )
 
     _item("the norms are ‖dL/dh_t‖ of vanishing_problem(), in time order", values, "", needs=[outcome])
 
@@ -430,9 +469,13 @@ def check_gradient_norms(norms):
             raise CheckError("the norms should shrink at every step back in time, to below 1% of the last one")
         return True
 
-    _item("the gradient vanishes going back in time", vanishes,
-          hint="going back in time each step can only shrink the gradient here (Wh's largest singular value is "
-               "0.9 and the tanh's slope at most 1): check the order and the values above", needs=[outcome])
+    _item(
+        "the gradient vanishes going back in time",
+        vanishes,
+        hint="going back in time each step can only shrink the gradient here (Wh's largest singular value is "
+        "0.9 and the tanh's slope at most 1): check the order and the values above",
+        needs=[outcome],
+    )
 
 
 # ---------------------------------------------------------------- LSTM step
@@ -448,14 +491,20 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
 
     def analytic():
         result = _parts(checks.call(lstm_step_forward, *arrays), 3, "(next_h, next_c, cache)")
-        gradients = _parts(checks.call(lstm_step_backward, dnext_h.copy(), dnext_c.copy(), result[2]), 6,
-                           "(dx, dprev_h, dprev_c, dWx, dWh, db)")
+        gradients = _parts(
+            checks.call(lstm_step_backward, dnext_h.copy(), dnext_c.copy(), result[2]),
+            6,
+            "(dx, dprev_h, dprev_c, dWx, dWh, db)",
+        )
         shapes = [(N, D), (N, H), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,)]
         return dict(zip(names, _arrays(gradients, ["d" + n for n in names], shapes)))
 
     ours = _Outcome(analytic)
-    checks.check("lstm_step_backward returns (dx, dprev_h, dprev_c, dWx, dWh, db) shaped like the inputs",
-                 lambda: ours.first() is not None, hint="each gradient has the shape of what it is the gradient of")
+    checks.check(
+        "lstm_step_backward returns (dx, dprev_h, dprev_c, dWx, dWh, db) shaped like the inputs",
+        lambda: ours.first() is not None,
+        hint="each gradient has the shape of what it is the gradient of",
+    )
 
     def forward():
         return _parts(checks.call(lstm_step_forward, *arrays), 3, "(next_h, next_c, cache)")[:2]
@@ -469,8 +518,10 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
     next_c = f * prev_c + _sigmoid(a[:, :H]) * np.tanh(a[:, 3 * H :])  # (N, H)
     dc = dnext_c + dnext_h * o * (1 - np.tanh(next_c) ** 2)  # (N, H): the gradient reaching next_c
     cell_mistakes = [
-        ((dnext_c + dnext_h * o) * f, "the gradient from next_h reaches next_c through a tanh: its derivative is "
-                                      "missing on that path"),
+        (
+            (dnext_c + dnext_h * o) * f,
+            "the gradient from next_h reaches next_c through a tanh: its derivative is missing on that path",
+        ),
         (dnext_c * f, "next_c also reaches next_h (through the output gate and a tanh): that gradient is missing"),
         (dc, "the gradient reaching prev_c passes the forget gate on the way"),
     ]
@@ -478,16 +529,21 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
     def blocks(name="b"):
         """Return the gates whose block of d<name> differs from its numerical gradient."""
         mine, theirs = ours.value[name], numerical.first()[name]
-        return [gate for k, gate in enumerate("ifog")
-                if not scratch.rel_error(mine[..., k * H : (k + 1) * H], theirs[..., k * H : (k + 1) * H])
-                <= LSTM_DWH_TOLERANCE]
+        return [
+            gate
+            for k, gate in enumerate("ifog")
+            if not scratch.rel_error(mine[..., k * H : (k + 1) * H], theirs[..., k * H : (k + 1) * H])
+            <= LSTM_DWH_TOLERANCE
+        ]
 
     def swapped_blocks():
         """Return True when db is right but for the order of its gate blocks (Keras's i, f, g, o, say)."""
         mine, theirs = ours.value["b"].reshape(4, H), numerical.first()["b"].reshape(4, H)
         return not _same_as(mine, theirs) and any(
             np.allclose(mine, theirs[list(order)], rtol=1e-5, atol=1e-9)
-            for order in itertools.permutations(range(4)) if order != (0, 1, 2, 3))
+            for order in itertools.permutations(range(4))
+            if order != (0, 1, 2, 3)
+        )
 
     def cell_state_right():
         return scratch.rel_error(ours.value["prev_c"], numerical.first()["prev_c"]) <= TOLERANCE
@@ -499,15 +555,19 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
     def state_hint(bad):
         if "prev_c" in bad:
             mine = ours.value["prev_c"]
-            return next((words for candidate, words in cell_mistakes if _same_as(mine, candidate)),
-                        "dprev_c follows the cell state: look at everything that reaches next_c and at what "
-                        "stands between prev_c and next_c")
+            return next(
+                (words for candidate, words in cell_mistakes if _same_as(mine, candidate)),
+                "dprev_c follows the cell state: look at everything that reaches next_c and at what "
+                "stands between prev_c and next_c",
+            )
         if swapped_blocks():
             return "dprev_c is right, but the gate blocks are not in the forward pass's order i, f, o, g"
         gates = blocks()
         if gates:
-            return (f"dprev_c is right, so the cell-state path is; the gradient of the {gate_words(gates)} is "
-                    "not (its block of db is off): look at that gate's gradient")
+            return (
+                f"dprev_c is right, so the cell-state path is; the gradient of the {gate_words(gates)} is "
+                "not (its block of db is off): look at that gate's gradient"
+            )
         return "the gate gradients are right (db is): look at how dx and dprev_h are formed from them"
 
     def weight_hint(bad):
@@ -517,14 +577,23 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
             return "the gate blocks are not in the forward pass's order i, f, o, g"
         gates = blocks()
         if gates:
-            return (f"the block of the {gate_words(gates)} is off: look at that gate's gradient, through its own "
-                    "nonlinearity")
+            return (
+                f"the block of the {gate_words(gates)} is off: look at that gate's gradient, through its own "
+                "nonlinearity"
+            )
         return "db is right: look at what each weight matrix multiplied in the forward pass"
 
-    _gradient_item("dx, dprev_h and dprev_c match numerical gradients", ours, numerical, ["x", "prev_h", "prev_c"],
-                   hint=state_hint)
-    _gradient_item("dWx, dWh and db match numerical gradients, gates in the order i, f, o, g", ours, numerical,
-                   ["Wx", "Wh", "b"], looser={"Wh": LSTM_DWH_TOLERANCE}, hint=weight_hint)
+    _gradient_item(
+        "dx, dprev_h and dprev_c match numerical gradients", ours, numerical, ["x", "prev_h", "prev_c"], hint=state_hint
+    )
+    _gradient_item(
+        "dWx, dWh and db match numerical gradients, gates in the order i, f, o, g",
+        ours,
+        numerical,
+        ["Wx", "Wh", "b"],
+        looser={"Wh": LSTM_DWH_TOLERANCE},
+        hint=weight_hint,
+    )
     forward_matches = _matches(lstm_step_forward, arrays, reference_h, 3, "(next_h, next_c, cache)")
     _same_item("the gradients equal kerasdl.scratch.lstm_step_backward's", ours, reference, names, forward_matches)
 

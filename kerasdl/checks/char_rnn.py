@@ -91,7 +91,7 @@ def _characters(chars):
 
 def _vocabulary_probe(text):
     """Return a text with every distinct character of `text` at least once, plus a slice of it."""
-    return "".join(sorted(set(text))) + text[:5000] + text[len(text) // 2: len(text) // 2 + 5000]
+    return "".join(sorted(set(text))) + text[:5000] + text[len(text) // 2 : len(text) // 2 + 5000]
 
 
 def check_vocabulary(text, chars, encode, decode):
@@ -113,8 +113,10 @@ def check_vocabulary(text, chars, encode, decode):
         if set(vocabulary) - set(text):
             raise CheckError("it holds characters that are not in the text")
         if vocabulary != sorted(vocabulary):
-            raise CheckError("the characters are not in sorted order, as the text asks (so that id 0 is the "
-                             "smallest character, the one generate_text pads with)")
+            raise CheckError(
+                "the characters are not in sorted order, as the text asks (so that id 0 is the "
+                "smallest character, the one generate_text pads with)"
+            )
 
     def encode_gives_ids():
         text, vocabulary = corpus(), _characters(chars)
@@ -134,12 +136,21 @@ def check_vocabulary(text, chars, encode, decode):
             where = next((i for i, (a, b) in enumerate(zip(decoded, probe)) if a != b), min(len(decoded), len(probe)))
             raise CheckError(f"the text comes back different from character {where} on")
 
-    check("the vocabulary holds every character of the text once, sorted", every_character_once,
-          hint="build it from the set of all the text's characters, sorted")
-    check("encode gives one integer id per character", encode_gives_ids,
-          hint="look each character up in a dict from character to its position in chars")
-    check("decode(encode(text)) gives the text back", round_trip,
-          hint="decode should undo encode: each id back to its character, joined into one string")
+    check(
+        "the vocabulary holds every character of the text once, sorted",
+        every_character_once,
+        hint="build it from the set of all the text's characters, sorted",
+    )
+    check(
+        "encode gives one integer id per character",
+        encode_gives_ids,
+        hint="look each character up in a dict from character to its position in chars",
+    )
+    check(
+        "decode(encode(text)) gives the text back",
+        round_trip,
+        hint="decode should undo encode: each id back to its character, joined into one string",
+    )
 
 
 # ---------------------------------------------------------------- windows
@@ -158,8 +169,9 @@ def check_windows(make_windows, x_train, y_train, sequence_length):
         x = _integer_array(result[0], (None, probe_length), "x")
         y = _integer_array(result[1], (None, probe_length), "y")
         if x.shape != reference_x.shape or y.shape != reference_x.shape:
-            raise CheckError("on a test sequence, make_windows(ids, sequence_length, step) gave a wrong number "
-                             "of windows")
+            raise CheckError(
+                "on a test sequence, make_windows(ids, sequence_length, step) gave a wrong number of windows"
+            )
         return x, y
 
     def learner_windows():
@@ -185,10 +197,16 @@ def check_windows(make_windows, x_train, y_train, sequence_length):
         if not np.array_equal(x[:, 1:], y[:, :-1]):
             raise CheckError("in x_train and y_train, y is not x shifted by one position")
 
-    check("windows have shape (num_windows, sequence_length)", shapes,
-          hint="cut spans of sequence_length + 1 ids, one every step ids, as long as a whole span fits")
-    check("each target is the next character of its input", shifted_by_one,
-          hint="from a span of sequence_length + 1 ids, x is all but the last, y all but the first")
+    check(
+        "windows have shape (num_windows, sequence_length)",
+        shapes,
+        hint="cut spans of sequence_length + 1 ids, one every step ids, as long as a whole span fits",
+    )
+    check(
+        "each target is the next character of its input",
+        shifted_by_one,
+        hint="from a span of sequence_length + 1 ids, x is all but the last, y all but the first",
+    )
 
 
 # ---------------------------------------------------------------- model
@@ -209,7 +227,7 @@ def _logits(model, x):
 
     outputs = []
     for start in range(0, len(x), LOSS_CHUNK):
-        batch = x[start: start + LOSS_CHUNK]
+        batch = x[start : start + LOSS_CHUNK]
         out = model.predict_on_batch(batch) if isinstance(model, keras.Model) else model(batch)
         outputs.append(expect_array(out, shape=(len(batch), x.shape[1], None)).astype(np.float64))
     return np.concatenate(outputs)
@@ -242,10 +260,16 @@ def check_model(model, x, vocab_size):
         if _looks_like_probabilities(outputs):
             raise CheckError("the outputs are probabilities (they sum to 1): return logits, without a softmax")
 
-    check("the model stacks Embedding, LSTM and Dense layers", layer_kinds,
-          hint="Embedding(vocab_size, ...) -> LSTM(..., return_sequences=True) -> Dense(vocab_size)")
-    check("the model maps (batch, time) ids to (batch, time, vocab_size) logits", output_shape,
-          hint="keep every time step (return_sequences=True) and end with Dense(vocab_size), no activation")
+    check(
+        "the model stacks Embedding, LSTM and Dense layers",
+        layer_kinds,
+        hint="Embedding(vocab_size, ...) -> LSTM(..., return_sequences=True) -> Dense(vocab_size)",
+    )
+    check(
+        "the model maps (batch, time) ids to (batch, time, vocab_size) logits",
+        output_shape,
+        hint="keep every time step (return_sequences=True) and end with Dense(vocab_size), no activation",
+    )
 
 
 # ---------------------------------------------------------------- training
@@ -266,8 +290,9 @@ def check_clipping(model):
         if not any(limit is not None and limit > 0 for limit in limits):
             return False
 
-    check("the optimizer clips gradients", clips,
-          hint="pass clipnorm (or clipvalue, or global_clipnorm) to the optimizer")
+    check(
+        "the optimizer clips gradients", clips, hint="pass clipnorm (or clipvalue, or global_clipnorm) to the optimizer"
+    )
 
 
 def unigram_entropy(ids):
@@ -308,8 +333,9 @@ def check_validation_loss(model, x_val, y_val):
         if not len(x):
             raise CheckError("the validation set is empty")
         if not np.array_equal(x[:, 1:], y[:, :-1]):  # else a model trained to copy its input would pass
-            raise CheckError("y_val is not x_val shifted by one position, so its loss does not measure "
-                             "next-character prediction")
+            raise CheckError(
+                "y_val is not x_val shifted by one position, so its loss does not measure next-character prediction"
+            )
         if len(x) > MAX_LOSS_WINDOWS:
             keep = np.linspace(0, len(x) - 1, MAX_LOSS_WINDOWS).round().astype(int)
             x, y = x[keep], y[keep]
@@ -320,9 +346,12 @@ def check_validation_loss(model, x_val, y_val):
         figures["val_loss"] = loss = cross_entropy_from_logits(logits, y)
         return bool(loss <= (1 - LOSS_MARGIN) * entropy)
 
-    check("the validation loss is clearly below the unigram entropy", below_unigram,
-          hint=f"it should be at least {LOSS_MARGIN:.0%} below: train longer, or check the loss uses "
-               "from_logits=True and y is x shifted by one")
+    check(
+        "the validation loss is clearly below the unigram entropy",
+        below_unigram,
+        hint=f"it should be at least {LOSS_MARGIN:.0%} below: train longer, or check the loss uses "
+        "from_logits=True and y is x shifted by one",
+    )
     return figures
 
 
@@ -433,11 +462,15 @@ def check_temperature(sample_next_id, vocab_size):
         shares.append(1 - sum(shares))
         wanted.append(1 - sum(wanted))
         if np.mean(ids == top[0]) > 0.9:
-            raise CheckError(f"at T = {MID_TEMPERATURE} it nearly always picks the most likely id: below 1 the "
-                             "distribution sharpens, it does not become greedy")
+            raise CheckError(
+                f"at T = {MID_TEMPERATURE} it nearly always picks the most likely id: below 1 the "
+                "distribution sharpens, it does not become greedy"
+            )
         if max(abs(a - b) for a, b in zip(shares, wanted)) > MID_TOLERANCE:
-            raise CheckError(f"at T = {MID_TEMPERATURE} the ids do not come up as often as the softmax of the "
-                             "scaled logits says: look at how the temperature scales the logits")
+            raise CheckError(
+                f"at T = {MID_TEMPERATURE} the ids do not come up as often as the softmax of the "
+                "scaled logits says: look at how the temperature scales the logits"
+            )
 
     def near_uniform():
         return bool(_entropy_of_draws(draws("high"), size()) >= UNIFORM_SHARE * math.log(size()))
@@ -451,28 +484,42 @@ def check_temperature(sample_next_id, vocab_size):
             except Exception:
                 raise error from None  # it fails on ordinary logits too: not an overflow
             what = str(error) if isinstance(error, CheckError) else f"sample_next_id {checks.describe_error(error)}"
-            raise CheckError(f"{what}; on logits near {LARGE_SHIFT:g} exp overflows: the text says what to do "
-                             "before exp") from None
+            raise CheckError(
+                f"{what}; on logits near {LARGE_SHIFT:g} exp overflows: the text says what to do before exp"
+            ) from None
         favourite = probe_logits(size())[1]
         if abs(np.mean(ids == favourite) - np.mean(draws("low") == favourite)) > 0.1:
-            raise CheckError(f"adding {LARGE_SHIFT:g} to every logit changes no probability, but it changed the "
-                             "draws: the softmax overflowed")
+            raise CheckError(
+                f"adding {LARGE_SHIFT:g} to every logit changes no probability, but it changed the "
+                "draws: the softmax overflowed"
+            )
 
     def uses_rng():
         first, again, other = draws("seed 5"), draws("seed 5 again"), draws("seed 6")
         if not np.array_equal(first, again):
-            raise CheckError("two generators with the same seed gave different draws: draw with the `rng` "
-                             "argument, not with np.random or a generator of your own")
+            raise CheckError(
+                "two generators with the same seed gave different draws: draw with the `rng` "
+                "argument, not with np.random or a generator of your own"
+            )
         if np.array_equal(first, other):
             raise CheckError("generators with different seeds gave the same draws: draw with the `rng` argument")
 
-    check("sample_next_id returns an id of the vocabulary", valid_ids,
-          hint="return one int, the index of the drawn character, between 0 and vocab_size - 1")
-    check("a low temperature almost always picks the most likely character", near_greedy,
-          hint="look at how the temperature enters the softmax")
+    check(
+        "sample_next_id returns an id of the vocabulary",
+        valid_ids,
+        hint="return one int, the index of the drawn character, between 0 and vocab_size - 1",
+    )
+    check(
+        "a low temperature almost always picks the most likely character",
+        near_greedy,
+        hint="look at how the temperature enters the softmax",
+    )
     check(f"at T = {MID_TEMPERATURE:g}, ids come up as often as softmax(logits / T) says", follows_softmax)
-    check("a high temperature samples almost uniformly", near_uniform,
-          hint="look at how the temperature enters the softmax")
+    check(
+        "a high temperature samples almost uniformly",
+        near_uniform,
+        hint="look at how the temperature enters the softmax",
+    )
     check("large logits do not overflow", large_logits)
     check("draws come from the generator `rng` it is given", uses_rng)
 
@@ -491,8 +538,10 @@ def successor_model(vocab_size, gap=SURE_GAP):
     import keras
 
     table = gap * np.roll(np.eye(vocab_size), 1, axis=1)  # row k: the logits after id k
-    model = keras.Sequential([keras.Input(shape=(None,), dtype="int32"),
-                              keras.layers.Embedding(vocab_size, vocab_size)], name="successor_model")
+    model = keras.Sequential(
+        [keras.Input(shape=(None,), dtype="int32"), keras.layers.Embedding(vocab_size, vocab_size)],
+        name="successor_model",
+    )
     model.layers[0].set_weights([table.astype(np.float32)])
     return model
 
@@ -503,8 +552,10 @@ def _generate(generate_text, model, prompt, temperature, seed):
     if not isinstance(text, str):
         raise CheckError(f"generate_text should return a str, got {_kind(text)}")
     if len(text) != GENERATE_LENGTH:
-        raise CheckError(f"generate_text(model, prompt, {GENERATE_LENGTH}, ...) should return exactly "
-                         f"{GENERATE_LENGTH} new characters, got {len(text)}")
+        raise CheckError(
+            f"generate_text(model, prompt, {GENERATE_LENGTH}, ...) should return exactly "
+            f"{GENERATE_LENGTH} new characters, got {len(text)}"
+        )
     return text
 
 
@@ -529,9 +580,13 @@ def check_generated_text(generate_text, prompt, chars):
         if name not in runs:
             try:
                 vocabulary = setup()
-                gap, temperature, seed = {"sure": (SURE_GAP, 1.0, 0), "faint": (FAINT_GAP, FAINT_TEMPERATURE, 0),
-                                          "seed 0": (FAINT_GAP, 1.0, 0), "seed 0 again": (FAINT_GAP, 1.0, 0),
-                                          "seed 1": (FAINT_GAP, 1.0, 1)}[name]
+                gap, temperature, seed = {
+                    "sure": (SURE_GAP, 1.0, 0),
+                    "faint": (FAINT_GAP, FAINT_TEMPERATURE, 0),
+                    "seed 0": (FAINT_GAP, 1.0, 0),
+                    "seed 0 again": (FAINT_GAP, 1.0, 0),
+                    "seed 1": (FAINT_GAP, 1.0, 1),
+                }[name]
                 if gap not in models:
                     models[gap] = successor_model(len(vocabulary), gap)
                 model = models[gap]
@@ -548,8 +603,10 @@ def check_generated_text(generate_text, prompt, chars):
 
     def only_vocabulary():
         if set(run("sure")) - set(setup()):
-            raise CheckError("the text holds characters that are not in the vocabulary: decode the sampled ids "
-                             "with the vocabulary's own characters")
+            raise CheckError(
+                "the text holds characters that are not in the vocabulary: decode the sampled ids "
+                "with the vocabulary's own characters"
+            )
 
     def follows_model():
         vocabulary, text = setup(), run("sure")
@@ -564,26 +621,37 @@ def check_generated_text(generate_text, prompt, chars):
         first = text[:1]
         if first == after(prompt[-1], 1):
             if text == first * GENERATE_LENGTH:
-                raise CheckError("it writes the same character again and again: each sampled id must be appended "
-                                 "to the text that the next step reads")
-            raise CheckError("the first character follows the model, later ones do not: look at what each step "
-                             "feeds the model and which position it reads")
+                raise CheckError(
+                    "it writes the same character again and again: each sampled id must be appended "
+                    "to the text that the next step reads"
+                )
+            raise CheckError(
+                "the first character follows the model, later ones do not: look at what each step "
+                "feeds the model and which position it reads"
+            )
         if first == after(vocabulary[0], 1):
-            raise CheckError("the first character is the prediction at a padding position (id 0): the prediction "
-                             "for the next character is at the last position of the real text")
+            raise CheckError(
+                "the first character is the prediction at a padding position (id 0): the prediction "
+                "for the next character is at the last position of the real text"
+            )
         if first == after(prompt[0], 1):
-            raise CheckError("the first character is the prediction at the first position: the prediction for "
-                             "the next character is at the last position")
-        raise CheckError("the text does not follow the model's predictions: generate with the `model` argument, "
-                         "feed it the text so far and sample from its logits at the last position")
+            raise CheckError(
+                "the first character is the prediction at the first position: the prediction for "
+                "the next character is at the last position"
+            )
+        raise CheckError(
+            "the text does not follow the model's predictions: generate with the `model` argument, "
+            "feed it the text so far and sample from its logits at the last position"
+        )
 
     def passes_temperature_and_rng():
         if run("faint") != run("sure"):
-            raise CheckError(f"at T = {FAINT_TEMPERATURE} a model that slightly prefers one character should "
-                             "nearly always give it: pass `temperature` on to the sampler")
+            raise CheckError(
+                f"at T = {FAINT_TEMPERATURE} a model that slightly prefers one character should "
+                "nearly always give it: pass `temperature` on to the sampler"
+            )
         if run("seed 0") != run("seed 0 again"):
-            raise CheckError("two generators with the same seed wrote different texts: sample with the `rng` "
-                             "argument")
+            raise CheckError("two generators with the same seed wrote different texts: sample with the `rng` argument")
         if run("seed 0") == run("seed 1"):
             raise CheckError("generators with different seeds wrote the same text: sample with the `rng` argument")
 

@@ -23,32 +23,42 @@ from kerasdl.checks import CheckError
 
 # The layer stacks of the exercise: name -> (input shape without the batch axis, [(layer, arguments)]).
 STACKS = {
-    "A": ((28, 28, 1), [
-        ("Conv2D", {"filters": 32, "kernel_size": 3}),
-        ("Conv2D", {"filters": 64, "kernel_size": 3, "strides": 2}),
-        ("MaxPooling2D", {"pool_size": 2}),
-        ("Flatten", {}),
-        ("Dense", {"units": 10}),
-    ]),
-    "B": ((32, 32, 3), [
-        ("Conv2D", {"filters": 16, "kernel_size": 5, "padding": "same"}),
-        ("BatchNormalization", {}),
-        ("MaxPooling2D", {"pool_size": 2}),
-        ("Conv2D", {"filters": 32, "kernel_size": 3, "strides": 2, "padding": "same"}),
-        ("Conv2D", {"filters": 8, "kernel_size": 1}),
-        ("GlobalAveragePooling2D", {}),
-        ("Dense", {"units": 10}),
-    ]),
-    "C": ((7, 7, 8), [
-        ("Conv2D", {"filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"}),
-        ("MaxPooling2D", {"pool_size": 2}),
-        ("Conv2D", {"filters": 4, "kernel_size": 2, "use_bias": False}),
-        ("Flatten", {}),
-    ]),
+    "A": (
+        (28, 28, 1),
+        [
+            ("Conv2D", {"filters": 32, "kernel_size": 3}),
+            ("Conv2D", {"filters": 64, "kernel_size": 3, "strides": 2}),
+            ("MaxPooling2D", {"pool_size": 2}),
+            ("Flatten", {}),
+            ("Dense", {"units": 10}),
+        ],
+    ),
+    "B": (
+        (32, 32, 3),
+        [
+            ("Conv2D", {"filters": 16, "kernel_size": 5, "padding": "same"}),
+            ("BatchNormalization", {}),
+            ("MaxPooling2D", {"pool_size": 2}),
+            ("Conv2D", {"filters": 32, "kernel_size": 3, "strides": 2, "padding": "same"}),
+            ("Conv2D", {"filters": 8, "kernel_size": 1}),
+            ("GlobalAveragePooling2D", {}),
+            ("Dense", {"units": 10}),
+        ],
+    ),
+    "C": (
+        (7, 7, 8),
+        [
+            ("Conv2D", {"filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"}),
+            ("MaxPooling2D", {"pool_size": 2}),
+            ("Conv2D", {"filters": 4, "kernel_size": 2, "use_bias": False}),
+            ("Flatten", {}),
+        ],
+    ),
 }
 ATOL = 1e-4  # float32 convolutions against float64 answers
-OUTPUT_SIZE_CASES = [(size, kernel, stride) for size in (5, 6, 7, 8, 13, 28, 32)
-                     for kernel in (1, 2, 3, 4, 5) for stride in (1, 2, 3)]
+OUTPUT_SIZE_CASES = [
+    (size, kernel, stride) for size in (5, 6, 7, 8, 13, 28, 32) for kernel in (1, 2, 3, 4, 5) for stride in (1, 2, 3)
+]
 CONV2D_CASES = [  # (description, image shape (H, W, C_in), kernel size (kh, kw), filters, stride, padding)
     ("3×3 kernel, stride 1, padding='valid'", (7, 6, 2), (3, 3), 3, 1, "valid"),
     ("3×3 kernel, stride 2, padding='valid'", (9, 8, 2), (3, 3), 2, 2, "valid"),
@@ -158,11 +168,11 @@ def check_output_size(output_size):
     """Print verdicts for output_size(size, kernel_size, stride, padding) against Keras's Conv2D, both paddings."""
     hints = {
         "valid": "with padding='valid' count the positions where the whole window fits inside the input, "
-                 "moving by `stride` each time",
-        "same": "with padding='same' the number of outputs depends only on the size and the stride: "
-                "see part 1's text",
+        "moving by `stride` each time",
+        "same": "with padding='same' the number of outputs depends only on the size and the stride: see part 1's text",
     }
     for padding in ("valid", "same"):
+
         def body(padding=padding):
             for size, kernel_size, stride in OUTPUT_SIZE_CASES:
                 if padding == "valid" and kernel_size > size:
@@ -190,7 +200,9 @@ def check_conv_parameters(conv_parameters):
             layer.build((None, 8, 8, in_channels))
             expected = layer.count_params()
             if answer != expected:
-                raise CheckError(f"{call} is wrong ({_parameter_mistake(answer, kernel_size, in_channels, filters, use_bias)})")
+                raise CheckError(
+                    f"{call} is wrong ({_parameter_mistake(answer, kernel_size, in_channels, filters, use_bias)})"
+                )
         return True
 
     checks.check("conv_parameters matches Conv2D's count_params()", body)
@@ -209,7 +221,9 @@ def _parameter_mistake(answer, kernel_size, in_channels, filters, use_bias):
         return "one bias per filter (output channel), not per input channel"
     if use_bias and answer == weights + in_channels * filters:
         return "one bias per filter, not one for each of its input-channel slices"
-    return "count the weights of one filter (a slice per input channel), then multiply by the filters and add the biases"
+    return (
+        "count the weights of one filter (a slice per input channel), then multiply by the filters and add the biases"
+    )
 
 
 # ---------------------------------------------------------------- layer stacks
@@ -224,7 +238,9 @@ def _reference_stack(name):
 def _answer_rows(answers, count):
     """Return the learner's [(shape, parameters)] rows as (tuple of ints, int), or raise CheckError."""
     if not isinstance(answers, (list, tuple)):
-        raise CheckError(f"expected a list with one (output shape, parameters) pair per layer, got {checks._kind(answers)}")
+        raise CheckError(
+            f"expected a list with one (output shape, parameters) pair per layer, got {checks._kind(answers)}"
+        )
     if len(answers) != count:
         raise CheckError(f"expected {count} (output shape, parameters) pairs, one per layer; got {len(answers)}")
     rows = []
@@ -319,8 +335,11 @@ def _keras_conv(image, kernel, bias, stride, padding):
 
     from kerasdl import precision
 
-    layer = _layer("Conv2D", {"filters": kernel.shape[3], "kernel_size": kernel.shape[:2], "strides": stride,
-                              "padding": padding}, zeros=True)
+    layer = _layer(
+        "Conv2D",
+        {"filters": kernel.shape[3], "kernel_size": kernel.shape[:2], "strides": stride, "padding": padding},
+        zeros=True,
+    )
     layer.build((1, *image.shape))
     layer.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
     with precision.exact_matmul():  # TF32 on a GPU would be 1e-3 off: more than ATOL
@@ -341,25 +360,33 @@ def _conv_mistake(answer, image, kernel, bias, stride, padding):
     """Return a hint naming the likely mistake when `answer` has the right shape but the wrong values."""
     flipped = kernel[::-1, ::-1]
     candidates = [
-        (cross_correlate(image, flipped, bias, stride, padding),
-         "that is a true convolution (kernel flipped); Conv2D slides the kernel as it is: cross-correlation"),
+        (
+            cross_correlate(image, flipped, bias, stride, padding),
+            "that is a true convolution (kernel flipped); Conv2D slides the kernel as it is: cross-correlation",
+        ),
         (cross_correlate(image, kernel, np.zeros_like(bias), stride, padding), "add the bias, one per filter"),
     ]
     if padding == "same":
         keras_pads = [_same_pads(n, k, stride) for n, k in zip(image.shape[:2], kernel.shape[:2])]
         symmetric = [((k - 1) // 2, (k - 1) // 2) for k in kernel.shape[:2]]
         candidates += [
-            (cross_correlate(image, kernel, bias, stride, pads=[(after, before) for before, after in keras_pads]),
-             "wrong 'same' padding: the extra zero row or column goes at the bottom and right, not the top and left"),
-            (cross_correlate(image, kernel, bias, stride, pads=symmetric),
-             "wrong 'same' padding: with this stride it takes fewer zeros than k - 1; part 3's text says how "
-             "many, and on which side the extra one goes"),
+            (
+                cross_correlate(image, kernel, bias, stride, pads=[(after, before) for before, after in keras_pads]),
+                "wrong 'same' padding: the extra zero row or column goes at the bottom and right, not the top and left",
+            ),
+            (
+                cross_correlate(image, kernel, bias, stride, pads=symmetric),
+                "wrong 'same' padding: with this stride it takes fewer zeros than k - 1; part 3's text says how "
+                "many, and on which side the extra one goes",
+            ),
         ]
     for values, words in candidates:
         if values.shape == answer.shape and np.allclose(answer, values, atol=ATOL):
             return words
-    return ("the shape is right but the values are not: work out one output pixel by hand, with the window "
-            "it reads and the kernel entries that multiply it")
+    return (
+        "the shape is right but the values are not: work out one output pixel by hand, with the window "
+        "it reads and the kernel entries that multiply it"
+    )
 
 
 def check_conv2d(conv2d):
@@ -376,9 +403,14 @@ def check_conv2d(conv2d):
             return True
 
         kernel_height, kernel_width = kernel.shape[:2]
-        hint = "" if kernel_height == kernel_width else (
-            f"this kernel has {kernel_height} rows and {kernel_width} columns: check that each axis of the "
-            "image uses its own kernel size")
+        hint = (
+            ""
+            if kernel_height == kernel_width
+            else (
+                f"this kernel has {kernel_height} rows and {kernel_width} columns: check that each axis of the "
+                "image uses its own kernel size"
+            )
+        )
         checks.check(f"conv2d matches Conv2D: {description}", body, hint=hint)
 
 
@@ -416,8 +448,11 @@ def check_max_pool2d(max_pool2d):
                 raise CheckError("each output is the largest value of its window, channel by channel")
             return True
 
-        hint = ("stride=None means windows that do not overlap: the stride is the window size" if stride is None
-                else "windows start every `stride` pixels; a window that does not fit is dropped")
+        hint = (
+            "stride=None means windows that do not overlap: the stride is the window size"
+            if stride is None
+            else "windows start every `stride` pixels; a window that does not fit is dropped"
+        )
         checks.check(f"max_pool2d matches MaxPooling2D: {description}", body, hint=hint)
 
 
@@ -467,8 +502,9 @@ def check_digits_model(model, images, labels, min_accuracy):
         """Return the model's (n, 10) scores on the images, predicted once; raise CheckError if it cannot."""
         if "scores" not in predicted:
             try:
-                predicted["scores"] = checks.expect_array(checks.call(model.predict, images, verbose=0),
-                                                          shape=(len(images), 10))
+                predicted["scores"] = checks.expect_array(
+                    checks.call(model.predict, images, verbose=0), shape=(len(images), 10)
+                )
             except CheckError as error:
                 predicted["scores"] = error
         if isinstance(predicted["scores"], CheckError):
@@ -485,19 +521,28 @@ def check_digits_model(model, images, labels, min_accuracy):
             return True
         probabilities = _looks_like_probabilities(scores())
         if probabilities and from_logits:
-            raise CheckError("the last layer gives probabilities (a softmax) but the loss is told they are logits "
-                             "(from_logits=True): change one of the two")
+            raise CheckError(
+                "the last layer gives probabilities (a softmax) but the loss is told they are logits "
+                "(from_logits=True): change one of the two"
+            )
         if not probabilities and not from_logits:
-            raise CheckError("the last layer gives logits (no softmax) but the loss expects probabilities "
-                             "(from_logits is False by default): change one of the two")
+            raise CheckError(
+                "the last layer gives logits (no softmax) but the loss expects probabilities "
+                "(from_logits is False by default): change one of the two"
+            )
         return True
 
     items = [
-        ("the model maps (8, 8, 1) images to 10 scores each", lambda: is_model() and scores() is not None,
-         "end with Dense(10); predict on images of shape (n, 8, 8, 1) must give (n, 10)"),
-        ("the model is convolutional (it has a Conv2D layer)",
-         lambda: is_model() and any(isinstance(layer, keras.layers.Conv2D) for layer in _all_layers(model)),
-         "use at least one layers.Conv2D"),
+        (
+            "the model maps (8, 8, 1) images to 10 scores each",
+            lambda: is_model() and scores() is not None,
+            "end with Dense(10); predict on images of shape (n, 8, 8, 1) must give (n, 10)",
+        ),
+        (
+            "the model is convolutional (it has a Conv2D layer)",
+            lambda: is_model() and any(isinstance(layer, keras.layers.Conv2D) for layer in _all_layers(model)),
+            "use at least one layers.Conv2D",
+        ),
         ("the loss matches the last layer (logits or probabilities)", loss_matches, ""),
     ]
     for item, body, hint in items:
@@ -510,6 +555,9 @@ def check_digits_model(model, images, labels, min_accuracy):
             raise CheckError(f"test accuracy {accuracy:.1%}")
         return True
 
-    checks.check(f"test accuracy is at least {min_accuracy:.0%}", accurate,
-                 hint="the number of epochs is fixed: look at the learning rate and at the model's size "
-                      "(filters, layers), and at the item above")
+    checks.check(
+        f"test accuracy is at least {min_accuracy:.0%}",
+        accurate,
+        hint="the number of epochs is fixed: look at the learning rate and at the model's size "
+        "(filters, layers), and at the item above",
+    )

@@ -34,43 +34,66 @@ from kerasdl.checks import CheckError
 
 CHOICES = {
     "q1": checks.Choice(
-        "Q1 why vanilla RNNs struggle with long-range dependencies", frozenset("a"), "abcd", {
+        "Q1 why vanilla RNNs struggle with long-range dependencies",
+        frozenset("a"),
+        "abcd",
+        {
             "b": "a vanilla RNN can represent long memories (with a recurrent matrix close to the identity, "
-                 "for example); the trouble is learning them: look at the backward pass",
+            "for example); the trouble is learning them: look at the backward pass",
             "c": "backpropagation through time sends gradients back through every unrolled step; the question "
-                 "is how large they still are when they get there",
-            "d": "tanh bounds the values of the state, not how long information can last; look at the "
-                 "backward pass",
-        }),
+            "is how large they still are when they get there",
+            "d": "tanh bounds the values of the state, not how long information can last; look at the backward pass",
+        },
+    ),
     "q2": checks.Choice(
-        "Q2 true statements about vanishing and exploding gradients", frozenset("ab"), "abcd", {
+        "Q2 true statements about vanishing and exploding gradients",
+        frozenset("ab"),
+        "abcd",
+        {
             "c": "scaling every gradient by the same factor keeps the ratio between near and far time steps: "
-                 "the far ones stay negligible next to the near ones",
+            "the far ones stay negligible next to the near ones",
             "d": "with truncation, no gradient travels further back than the truncation length",
-        }),
+        },
+    ),
     "q3": checks.Choice(
-        "Q3 the gradient along the LSTM's cell state", frozenset("b"), "abcd", {
+        "Q3 the gradient along the LSTM's cell state",
+        frozenset("b"),
+        "abcd",
+        {
             "a": "no weight matrix appears between c(t-1) and c(t) in this formula",
             "c": "the output gate acts between c(t) and h(t), not between c(t-1) and c(t)",
             "d": "only when the gate in that product is fully open; in general its value multiplies the gradient",
-        }),
+        },
+    ),
     "q4": checks.Choice(
-        "Q4 GRU parameters compared with an LSTM's", frozenset("b"), "abcd", {
+        "Q4 GRU parameters compared with an LSTM's",
+        frozenset("b"),
+        "abcd",
+        {
             "a": "count the blocks of weights: one per gate, plus one for the candidate state",
             "c": "count the blocks of weights: one per gate, plus one for the candidate state",
             "d": "which of the two has more gates?",
-        }),
+        },
+    ),
     "q5": checks.Choice(
-        "Q5 true statements about LSTM and GRU speed", frozenset("ac"), "abcd", {
+        "Q5 true statements about LSTM and GRU speed",
+        frozenset("ac"),
+        "abcd",
+        {
             "b": "measured speed depends on each backend's kernels, not only on the arithmetic: run the timing "
-                 "cell on another backend, or read what it found on a 2-core CPU",
+            "cell on another backend, or read what it found on a 2-core CPU",
             "d": "think about what each cell needs from the previous time step before it can start",
-        }),
+        },
+    ),
     "q6": checks.Choice(
-        "Q6 good reasons to choose a GRU over an LSTM", frozenset("ac"), "abcd", {
+        "Q6 good reasons to choose a GRU over an LSTM",
+        frozenset("ac"),
+        "abcd",
+        {
             "b": "count the blocks of weights again: which of the two has more?",
             "d": "the timing cell measured it: the speed depends on each backend's kernels and on the device",
-        }),
+        },
+    ),
 }
 
 _LETTERS = re.compile(r"[a-z]")
@@ -107,15 +130,19 @@ def check_backprop_norm_ratio(backprop_norm_ratio):
     size = 6
     matrix = rng.normal(0.0, 0.5, (size, size))  # not symmetric: W and its transpose act differently
     gradient = rng.normal(size=size)
-    cases = [(matrix, gradient, 5), (0.9 * np.linalg.qr(rng.normal(size=(size, size)))[0], gradient, 20),
-             (matrix, gradient, 0)]
+    cases = [
+        (matrix, gradient, 5),
+        (0.9 * np.linalg.qr(rng.normal(size=(size, size)))[0], gradient, 20),
+        (matrix, gradient, 0),
+    ]
 
     def body():
         for recurrent_matrix, vector, num_steps in cases:
             if not callable(backprop_norm_ratio):
                 raise CheckError(f"expected a function, got {checks._kind(backprop_norm_ratio)}")
-            value = checks.expect_number(_quietly(backprop_norm_ratio, recurrent_matrix.copy(), vector.copy(),
-                                                  num_steps))
+            value = checks.expect_number(
+                _quietly(backprop_norm_ratio, recurrent_matrix.copy(), vector.copy(), num_steps)
+            )
             expected = _reference_ratio(recurrent_matrix, vector, num_steps)
             if math.isclose(value, expected, rel_tol=1e-4):
                 continue
@@ -130,8 +157,10 @@ def check_backprop_norm_ratio(backprop_norm_ratio):
                 raise CheckError("this is the ratio of squared norms: use the norms themselves")
             if math.isclose(value, expected * np.linalg.norm(vector), rel_tol=1e-4):
                 raise CheckError("divide by the norm of the gradient you started from")
-            raise CheckError("apply the backward step num_steps times to the gradient, then compare its norm "
-                             "with the norm of the gradient you started from")
+            raise CheckError(
+                "apply the backward step num_steps times to the gradient, then compare its norm "
+                "with the norm of the gradient you started from"
+            )
 
     checks.check("backprop_norm_ratio matches NumPy on random matrices", body)
 
@@ -139,14 +168,16 @@ def check_backprop_norm_ratio(backprop_norm_ratio):
 def check_gradient_factors(vanishing, exploding, num_steps=50):
     """Verdicts for the gradient factors after `num_steps` steps with a scaled orthogonal matrix (0.9 and 1.1)."""
     for scale, value, what in [(0.9, vanishing, "vanishing"), (1.1, exploding, "exploding")]:
+
         def body(scale=scale, value=value):
             number = checks.expect_number(value)
             if math.isclose(number, scale**num_steps, rel_tol=1e-3):
                 return True
             if math.isclose(number, scale * num_steps, rel_tol=1e-3):
                 raise CheckError("the factor is applied once per step: it compounds, it does not add up")
-            raise CheckError(f"call backprop_norm_ratio with {scale} times the orthogonal matrix and "
-                             f"num_steps={num_steps}")
+            raise CheckError(
+                f"call backprop_norm_ratio with {scale} times the orthogonal matrix and num_steps={num_steps}"
+            )
 
         checks.check(f"gradient factor after {num_steps} steps, {what} case (scale {scale})", body)
 
@@ -177,8 +208,11 @@ _WRONG_COUNTS = {
         (lambda i, u: 3 * u * (i + u + 1), "one block is missing: count the gates and the candidate state"),
     ],
     "GRU": [
-        (lambda i, u: 3 * u * (i + u + 1), "this counts one bias per block, as with reset_after=False; Keras's "
-                                           "default is reset_after=True, which has two bias vectors per block"),
+        (
+            lambda i, u: 3 * u * (i + u + 1),
+            "this counts one bias per block, as with reset_after=False; Keras's "
+            "default is reset_after=True, which has two bias vectors per block",
+        ),
         (lambda i, u: 3 * u * (i + u), "the biases are missing"),
         (lambda i, u: 4 * u * (i + u + 1), "this is an LSTM's count: a GRU has one block fewer"),
         (lambda i, u: u * (i + u + 2), "this is one block of weights: count the gates and the candidate state"),
@@ -189,6 +223,7 @@ _WRONG_COUNTS = {
 def check_parameter_counts(simple_rnn_params, lstm_params, gru_params):
     """Verdicts: each formula gives Keras's own count_params() for every (input_dim, units) in SIZES."""
     for kind, formula in [("SimpleRNN", simple_rnn_params), ("LSTM", lstm_params), ("GRU", gru_params)]:
+
         def body(kind=kind, formula=formula):
             if not callable(formula):
                 raise CheckError(f"expected a function, got {checks._kind(formula)}")
@@ -203,8 +238,10 @@ def check_parameter_counts(simple_rnn_params, lstm_params, gru_params):
                 for wrong, why in _WRONG_COUNTS[kind]:
                     if value == wrong(input_dim, units):
                         raise CheckError(f"wrong for input_dim={input_dim}, units={units}: {why}")
-                raise CheckError(f"wrong for input_dim={input_dim}, units={units}: count the input kernel, "
-                                 "the recurrent kernel and the bias of each block")
+                raise CheckError(
+                    f"wrong for input_dim={input_dim}, units={units}: count the input kernel, "
+                    "the recurrent kernel and the bias of each block"
+                )
 
         checks.check(f"{kind} parameter count matches Keras's count_params()", body)
 
@@ -243,8 +280,7 @@ def _sequence(answer, options):
         raise CheckError(example)
     unknown = sorted(set(parts) - set(options))
     if unknown:
-        raise CheckError(f"there is no statement {', '.join(unknown)}: the statements are "
-                         f"{', '.join(sorted(options))}")
+        raise CheckError(f"there is no statement {', '.join(unknown)}: the statements are {', '.join(sorted(options))}")
     if sorted(parts) != sorted(options):
         missing = sorted(set(options) - set(parts))
         twice = sorted({part for part in parts if parts.count(part) > 1})
@@ -291,23 +327,32 @@ class GatePick:
 
 GATES = {
     "remember": GatePick(
-        "G1 the gate that must stay open for the LSTM to remember over 50 steps", "forget", {
+        "G1 the gate that must stay open for the LSTM to remember over 50 steps",
+        "forget",
+        {
             "input": "the input gate writes new content; what keeps the old content from one step to the next?",
             "output": "the output gate decides what the cell shows in h_t, not what the cell keeps",
             "candidate": "the candidate is the new content itself; what keeps the old content?",
-        }),
+        },
+    ),
     "write": GatePick(
-        "G2 the gate that scales what is written into the cell state", "input", {
+        "G2 the gate that scales what is written into the cell state",
+        "input",
+        {
             "forget": "the forget gate scales the old cell state, not the new content",
             "output": "the output gate acts between c_t and h_t, after the cell state is written",
             "candidate": "the candidate is what is written; which gate scales it?",
-        }),
+        },
+    ),
     "show": GatePick(
-        "G3 the gate that decides how much of the cell state shows in h_t", "output", {
+        "G3 the gate that decides how much of the cell state shows in h_t",
+        "output",
+        {
             "forget": "the forget gate acts between c_(t-1) and c_t, inside the cell state",
             "input": "the input gate acts on what goes into the cell state, not on what comes out",
             "candidate": "the candidate is new content for the cell state, computed before it",
-        }),
+        },
+    ),
 }
 
 
@@ -333,8 +378,11 @@ def check_gate(question, answer):
     def body():
         gate = _gate(answer)
         if gate != pick.correct:
-            raise CheckError(f"not the {gate} gate: {pick.feedback[gate]}" if gate != "candidate" else
-                             f"not the candidate: {pick.feedback[gate]}")
+            raise CheckError(
+                f"not the {gate} gate: {pick.feedback[gate]}"
+                if gate != "candidate"
+                else f"not the candidate: {pick.feedback[gate]}"
+            )
 
     checks.check(pick.item, body)
 
@@ -352,6 +400,7 @@ def check_cell_state_fractions(nearly_open, at_keras_start, num_steps=50):
     (SHARE_RTOL): one step more or fewer is 2% off, and rejected.
     """
     for (gate, bias, what), value in zip(FORGET_GATES, (nearly_open, at_keras_start)):
+
         def body(gate=gate, bias=bias, value=value):
             number = checks.expect_number(value)
             exact = 1 / (1 + math.exp(-bias))
@@ -363,8 +412,10 @@ def check_cell_state_fractions(nearly_open, at_keras_start, num_steps=50):
                 raise CheckError("the forget gate's value is the share kept at each step, not the share dropped")
             if any(math.isclose(number, 1 - f**num_steps, rel_tol=SHARE_RTOL) for f in (gate, exact)):
                 raise CheckError("this is the share lost, not the share left")
-            raise CheckError(f"along the cell state each of the {num_steps} steps keeps a share f of the gradient "
-                             "(ignoring the other paths): what is left after all of them?")
+            raise CheckError(
+                f"along the cell state each of the {num_steps} steps keeps a share f of the gradient "
+                "(ignoring the other paths): what is left after all of them?"
+            )
 
         checks.check(f"share of the gradient left after {num_steps} steps, forget gate {gate} ({what})", body)
 
@@ -385,23 +436,27 @@ WRITTEN = {
         "written: why vanilla RNNs struggle with long-range dependencies",
         "Backpropagation through time multiplies the gradient by the recurrent Jacobian, W transposed times "
         "tanh', once per time step. Over many steps this product shrinks the gradient exponentially (it "
-        "vanishes) or grows it exponentially (it explodes), so distant inputs get almost no learning signal."),
+        "vanishes) or grows it exponentially (it explodes), so distant inputs get almost no learning signal.",
+    ),
     "cell_state": Written(
         "written: how the LSTM's cell state helps gradients",
         "The cell state is updated additively: c_t = f_t * c_(t-1) + i_t * g_t. Along that path the gradient "
         "is only multiplied element-wise by the forget gate, with no weight matrix and no tanh, so when the "
-        "forget gate stays close to 1 the gradient is preserved over many steps instead of vanishing."),
+        "forget gate stays close to 1 the gradient is preserved over many steps instead of vanishing.",
+    ),
     "gru": Written(
         "written: when to choose a GRU over an LSTM",
         "When parameters, memory or speed matter: a GRU has about 3/4 of an LSTM's weights and arithmetic, and "
         "on many sequence tasks it reaches similar accuracy, so it is a good first choice for small data or "
-        "tight budgets; if accuracy matters most, try both."),
+        "tight budgets; if accuracy matters most, try both.",
+    ),
     "timing": Written(
         "written: what the GRU / LSTM timing showed on your backend",
         "On torch and TensorFlow the GRU took about 0.7-0.8 of the LSTM's time, close to the 3/4 from counting. "
         "On JAX the GRU was slower than the LSTM: the arithmetic is not the whole cost, the way each backend "
         "compiles and runs the loop matters as much. Other programs running on the machine also make single timings "
-        "noisy, which is why the median of several runs is used."),
+        "noisy, which is why the median of several runs is used.",
+    ),
 }
 
 

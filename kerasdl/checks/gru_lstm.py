@@ -51,8 +51,9 @@ def make_data(train_samples, validation_samples, sequence_length, num_symbols, n
     from kerasdl import data
 
     train = data.motif_sequences(train_samples, sequence_length, num_symbols, num_classes, seed=TRAIN_SEED)
-    validation = data.motif_sequences(validation_samples, sequence_length, num_symbols, num_classes,
-                                      seed=VALIDATION_SEED)
+    validation = data.motif_sequences(
+        validation_samples, sequence_length, num_symbols, num_classes, seed=VALIDATION_SEED
+    )
     return train, validation
 
 
@@ -109,8 +110,11 @@ def _quietly(function, *args, **kwargs):
     tensorflow_log = logging.getLogger("tensorflow")  # retracing warnings from predict (no import)
     level = tensorflow_log.level
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
-                warnings.catch_warnings():
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("ignore")  # a learner's model may warn (a softmax over one class...)
             tensorflow_log.setLevel(logging.ERROR)
             return function(*args, **kwargs)
@@ -140,8 +144,9 @@ def _recurrent_layers(model, depth=0):
     for layer in getattr(model, "layers", []) or []:
         if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
             found.append(layer)
-        elif isinstance(layer, keras.layers.RNN) and isinstance(layer.cell, (keras.layers.LSTMCell,
-                                                                              keras.layers.GRUCell)):
+        elif isinstance(layer, keras.layers.RNN) and isinstance(
+            layer.cell, (keras.layers.LSTMCell, keras.layers.GRUCell)
+        ):
             found.append(layer)
         elif depth < 5 and getattr(layer, "layers", None):
             found += _recurrent_layers(layer, depth + 1)
@@ -166,17 +171,22 @@ def _accuracy(model, x, y, num_classes):
         raise CheckError(f"expected a Keras model, got {checks._kind(model)}")
     outputs = checks.expect_array(_quietly(predict, x, batch_size=len(x), verbose=0))
     if outputs.shape != (len(x), num_classes):
-        raise CheckError(f"the model should give one score per class, shape (batch, {num_classes}); got shape "
-                         f"{checks._shape_text(outputs.shape)}")
+        raise CheckError(
+            f"the model should give one score per class, shape (batch, {num_classes}); got shape "
+            f"{checks._shape_text(outputs.shape)}"
+        )
     return float(np.mean(outputs.argmax(axis=1) == y))
 
 
 def _signature(model):
     """Return the model's layers as (kind, size) pairs, every LSTM or GRU layer as ("recurrent", units)."""
     recurrent = {id(layer) for layer in _recurrent_layers(model)}
-    return [("recurrent", _units(layer)) if id(layer) in recurrent else (type(layer).__name__,
-                                                                          getattr(layer, "units", None))
-            for layer in model.layers]
+    return [
+        ("recurrent", _units(layer))
+        if id(layer) in recurrent
+        else (type(layer).__name__, getattr(layer, "units", None))
+        for layer in model.layers
+    ]
 
 
 # ---------------------------------------------------------------- part 1: parameter counts
@@ -187,18 +197,19 @@ def check_parameter_formulas(lstm_parameters_fn, gru_parameters_fn):
     wrong_lstm = {
         lambda m, n: 4 * (n * m + n * n): "each of the four blocks has a bias vector too",
         lambda m, n: 4 * (n * m + n * n + 2 * n): "that is PyTorch's count (two biases per block); Keras's LSTM "
-                                                  "has one bias per block",
+        "has one bias per block",
         lambda m, n: 3 * (n * m + n * n + n): "an LSTM has four blocks: three gates and the candidate",
         lambda m, n: 4 * (n * m + n + n): "the recurrent matrix maps n units to n units",
     }
     wrong_gru = {
         lambda m, n: 3 * (n * m + n * n + n): "this is GRU(reset_after=False); Keras's default (reset_after=True) "
-                                              "keeps two bias vectors per block",
+        "keeps two bias vectors per block",
         lambda m, n: 3 * (n * m + n * n): "each block has biases too (two per block in Keras's default GRU)",
         lambda m, n: 4 * (n * m + n * n + 2 * n): "a GRU has three blocks: two gates and the candidate",
         lambda m, n: 2 * (n * m + n * n + 2 * n): "a GRU has three blocks: two gates and the candidate",
     }
     for cell, function, wrong in (("LSTM", lstm_parameters_fn, wrong_lstm), ("GRU", gru_parameters_fn, wrong_gru)):
+
         def body(cell=cell, function=function, wrong=wrong):
             for m, n in PARAMETER_CASES:
                 call = f"{getattr(function, '__name__', 'your function')}({m}, {n})"
@@ -206,11 +217,15 @@ def check_parameter_formulas(lstm_parameters_fn, gru_parameters_fn):
                 if answer == keras_parameters(cell, m, n):
                     continue
                 for formula, hint in wrong.items():
-                    if all(checks.expect_whole(_quietly(function, mm, nn), call) == formula(mm, nn)
-                           for mm, nn in PARAMETER_CASES):
+                    if all(
+                        checks.expect_whole(_quietly(function, mm, nn), call) == formula(mm, nn)
+                        for mm, nn in PARAMETER_CASES
+                    ):
                         raise CheckError(f"{call} is not {cell}({n})'s count_params(): {hint}")
-                raise CheckError(f"{call} is not {cell}({n})'s count_params(): count the input matrix, the "
-                                 "recurrent matrix and the biases of every block")
+                raise CheckError(
+                    f"{call} is not {cell}({n})'s count_params(): count the input matrix, the "
+                    "recurrent matrix and the biases of every block"
+                )
             return True
 
         checks.check(f"{cell} parameter formula matches count_params()", body)
@@ -227,12 +242,16 @@ def check_equal_parameter_units(equal_parameter_units):
             best = min(abs(gru_parameters(m, n) - target) for n in range(1, 3 * lstm_units))
             if answer < 1 or abs(gru_parameters(m, answer) - target) > best:
                 if answer == lstm_units:
-                    raise CheckError(f"{call} returned the LSTM's own width: a GRU of the same width has about "
-                                     "a quarter fewer parameters, so it needs more units")
+                    raise CheckError(
+                        f"{call} returned the LSTM's own width: a GRU of the same width has about "
+                        "a quarter fewer parameters, so it needs more units"
+                    )
                 hint = "too many units" if gru_parameters(m, answer) > target else "too few units"
-                raise CheckError(f"{call}: GRU({answer}) is not the GRU whose count is closest to "
-                                 f"LSTM({lstm_units})'s ({hint}); try every width, or solve the quadratic and "
-                                 "compare its two neighbours")
+                raise CheckError(
+                    f"{call}: GRU({answer}) is not the GRU whose count is closest to "
+                    f"LSTM({lstm_units})'s ({hint}); try every width, or solve the quadratic and "
+                    "compare its two neighbours"
+                )
         return True
 
     checks.check("equal_parameter_units gives the GRU width closest to the LSTM's count", body)
@@ -243,8 +262,9 @@ def check_equal_parameter_units(equal_parameter_units):
 
 def check_builder(build_model, units=8, sequence_length=6, num_symbols=5, num_classes=3):
     """Verdicts: build_model(cell, units, sequence_length, num_symbols, num_classes) for "LSTM" and "GRU"."""
-    x = np.eye(num_symbols, dtype="float32")[np.arange(4 * sequence_length).reshape(4, sequence_length)
-                                             % num_symbols]  # (4, time, symbols): one-hot
+    x = np.eye(num_symbols, dtype="float32")[
+        np.arange(4 * sequence_length).reshape(4, sequence_length) % num_symbols
+    ]  # (4, time, symbols): one-hot
     built, errors = {}, {}
     for cell in CELLS:
         try:
@@ -260,15 +280,19 @@ def check_builder(build_model, units=8, sequence_length=6, num_symbols=5, num_cl
             if not recurrent:
                 raise CheckError(f"build_model({cell!r}, ...) has no {cell} layer")
             if [_cell_of(layer) for layer in recurrent] != [cell] * len(recurrent):
-                raise CheckError(f"build_model({cell!r}, ...) should use {cell} layers only; it has "
-                                 f"{', '.join(_cell_of(layer) for layer in recurrent)}")
+                raise CheckError(
+                    f"build_model({cell!r}, ...) should use {cell} layers only; it has "
+                    f"{', '.join(_cell_of(layer) for layer in recurrent)}"
+                )
             if _units(recurrent[0]) != units:
                 raise CheckError(f"build_model({cell!r}, {units}, ...) has a {cell} of {_units(recurrent[0])} units")
             outputs = checks.expect_array(_quietly(built[cell].predict, x, verbose=0))
             if outputs.shape != (4, num_classes):
-                raise CheckError(f"build_model({cell!r}, ...) maps (batch, {sequence_length}, {num_symbols}) "
-                                 f"sequences to shape {checks._shape_text((None,) + outputs.shape[1:])}; "
-                                 f"expected one score per class, (batch, {num_classes})")
+                raise CheckError(
+                    f"build_model({cell!r}, ...) maps (batch, {sequence_length}, {num_symbols}) "
+                    f"sequences to shape {checks._shape_text((None,) + outputs.shape[1:])}; "
+                    f"expected one score per class, (batch, {num_classes})"
+                )
         return True
 
     def same_model():
@@ -276,12 +300,13 @@ def check_builder(build_model, units=8, sequence_length=6, num_symbols=5, num_cl
             raise CheckError("build_model must first build both models")
         lstm, gru = built["LSTM"], built["GRU"]
         if _signature(lstm) != _signature(gru):
-            raise CheckError("the LSTM model and the GRU model should have the same layers of the same sizes, "
-                             "except the cell: build both with the same code, passing the cell along")
+            raise CheckError(
+                "the LSTM model and the GRU model should have the same layers of the same sizes, "
+                "except the cell: build both with the same code, passing the cell along"
+            )
         extra = lstm.count_params() - gru.count_params()
         if extra != lstm_parameters(num_symbols, units) - gru_parameters(num_symbols, units):
-            raise CheckError("the two models' parameter counts differ by more than their recurrent layers' "
-                             "counts do")
+            raise CheckError("the two models' parameter counts differ by more than their recurrent layers' counts do")
         return True
 
     checks.check("build_model makes an LSTM model and a GRU model with one score per class", each_model)
@@ -330,8 +355,7 @@ def check_timing(time_training_step, warmup_steps=2, timed_steps=5, repeats=3):
     model = StubModel(clock, warmup_steps, timed_steps)
     x, y = np.zeros((4, 6, 5), "float32"), np.zeros(4, "int64")
     try:
-        result, error = _quietly(time_training_step, model, x, y, warmup_steps, timed_steps, repeats,
-                                 clock=clock), None
+        result, error = _quietly(time_training_step, model, x, y, warmup_steps, timed_steps, repeats, clock=clock), None
     except CheckError as raised:
         result, error = None, raised
 
@@ -340,8 +364,10 @@ def check_timing(time_training_step, warmup_steps=2, timed_steps=5, repeats=3):
             raise error
         wanted = warmup_steps + timed_steps * repeats
         if len(model.calls) != wanted:
-            raise CheckError(f"with warmup_steps={warmup_steps}, timed_steps={timed_steps} and repeats={repeats}, "
-                             f"train_on_batch should run {wanted} times; it ran {len(model.calls)} times")
+            raise CheckError(
+                f"with warmup_steps={warmup_steps}, timed_steps={timed_steps} and repeats={repeats}, "
+                f"train_on_batch should run {wanted} times; it ran {len(model.calls)} times"
+            )
         if any(bx is not x or by is not y for bx, by in model.calls):
             raise CheckError("every step should train on the batch (x, y) it is given, the same each time")
         return True
@@ -350,8 +376,10 @@ def check_timing(time_training_step, warmup_steps=2, timed_steps=5, repeats=3):
         if error is not None:
             raise error
         if len(model.calls) != warmup_steps + timed_steps * repeats:
-            raise CheckError("first run exactly warmup_steps untimed steps, then repeats rounds of timed_steps "
-                             "steps (see the item above)")
+            raise CheckError(
+                "first run exactly warmup_steps untimed steps, then repeats rounds of timed_steps "
+                "steps (see the item above)"
+            )
         value = checks.expect_number(result)
         fast, slow, warm = 1000 * FAST_S, 1000 * SLOW_S, 1000 * WARMUP_S
         if math.isclose(value, fast, rel_tol=0.05):
@@ -359,15 +387,19 @@ def check_timing(time_training_step, warmup_steps=2, timed_steps=5, repeats=3):
         if math.isclose(value, FAST_S, rel_tol=0.05):
             raise CheckError("this is in seconds: report milliseconds per step")
         if value < FAST_S / 2:
-            raise CheckError("the steps took no time by the clock you read: time them with the `clock` argument "
-                             "(it stands for time.perf_counter), calling it before and after each round")
+            raise CheckError(
+                "the steps took no time by the clock you read: time them with the `clock` argument "
+                "(it stands for time.perf_counter), calling it before and after each round"
+            )
         if value > 2 * slow or value >= warm / timed_steps:
             raise CheckError("the warm-up steps are in the time: run them first, then start the clock")
         if math.isclose(value, fast * timed_steps, rel_tol=0.05):
             raise CheckError("this is the time of a whole round: divide by the number of steps in a round")
         if fast < value < slow:
-            raise CheckError("one slow round moved the result: report the median of the rounds' ms per step, "
-                             "which one disturbed round cannot move")
+            raise CheckError(
+                "one slow round moved the result: report the median of the rounds' ms per step, "
+                "which one disturbed round cannot move"
+            )
         raise CheckError("report the median, over the repeats, of each round's milliseconds per step")
 
     checks.check("time_training_step runs the warm-up, then repeats rounds of steps on the given batch", steps)
@@ -398,8 +430,10 @@ def _pairs(results, num_symbols):
     lstm = [label for label, r in results.items() if r["cell"] == "LSTM"]
     gru = [label for label, r in results.items() if r["cell"] == "GRU"]
     if len(lstm) != 1 or len(gru) != 2:
-        raise CheckError(f"results should hold one LSTM and two GRU configurations (equal units, equal "
-                         f"parameters); got {len(lstm)} LSTM and {len(gru)} GRU")
+        raise CheckError(
+            f"results should hold one LSTM and two GRU configurations (equal units, equal "
+            f"parameters); got {len(lstm)} LSTM and {len(gru)} GRU"
+        )
     lstm_units = checks.expect_whole(results[lstm[0]]["units"], f"results[{lstm[0]!r}]['units']")
     same = [label for label in gru if checks.expect_whole(results[label]["units"], "units") == lstm_units]
     other = [label for label in gru if label not in same]
@@ -418,16 +452,18 @@ def _accuracies(record, label):
     return values
 
 
-def check_experiment(results, models, train_samples, validation_samples, sequence_length, num_symbols,
-                     num_classes, batch_size):
+def check_experiment(
+    results, models, train_samples, validation_samples, sequence_length, num_symbols, num_classes, batch_size
+):
     """Verdicts on the learner's experiment: seeds, same budget, the models' accuracies, the baseline, timing."""
     baseline = BASELINE_FACTOR / num_classes
     measured, problem = {}, None
     try:
         _configurations(results)
         if not isinstance(models, dict):
-            raise CheckError(f"models should be a dict {{label: the last seed's trained model}}, "
-                             f"got {checks._kind(models)}")
+            raise CheckError(
+                f"models should be a dict {{label: the last seed's trained model}}, got {checks._kind(models)}"
+            )
         _, (x_val, y_val) = make_data(16, validation_samples, sequence_length, num_symbols, num_classes)
         for label in results:
             if label not in models:
@@ -445,16 +481,20 @@ def check_experiment(results, models, train_samples, validation_samples, sequenc
         pairs = _pairs(results, num_symbols)
         for label, record in results.items():
             if len(_accuracies(record, label)) < MIN_SEEDS:
-                raise CheckError(f"{label} was trained with {len(record['accuracy'])} seeds; use at least "
-                                 f"{MIN_SEEDS} to see the spread")
+                raise CheckError(
+                    f"{label} was trained with {len(record['accuracy'])} seeds; use at least "
+                    f"{MIN_SEEDS} to see the spread"
+                )
         lstm_label, gru_label = pairs["equal parameters"]
         lstm_units = checks.expect_whole(results[lstm_label]["units"], "units")
         gru_units = checks.expect_whole(results[gru_label]["units"], "units")
         target = lstm_parameters(num_symbols, lstm_units)
         best = min(abs(gru_parameters(num_symbols, n) - target) for n in range(1, 3 * lstm_units))
         if abs(gru_parameters(num_symbols, gru_units) - target) > best:
-            raise CheckError(f"{gru_label}: GRU({gru_units}) is not the GRU closest to {lstm_label}'s parameter "
-                             "count; use equal_parameter_units")
+            raise CheckError(
+                f"{gru_label}: GRU({gru_units}) is not the GRU closest to {lstm_label}'s parameter "
+                "count; use equal_parameter_units"
+            )
         return True
 
     def own_numbers():
@@ -462,17 +502,21 @@ def check_experiment(results, models, train_samples, validation_samples, sequenc
         for label, record in results.items():
             last = _accuracies(record, label)[-1]
             if abs(last - measured[label]) > ACCURACY_TOLERANCE:
-                raise CheckError(f"{label}: the last recorded accuracy is not the one its model reaches on the "
-                                 "validation sequences: record each seed's validation accuracy, keep the last "
-                                 "seed's model, and if you timed it, put back the weights it had before")
+                raise CheckError(
+                    f"{label}: the last recorded accuracy is not the one its model reaches on the "
+                    "validation sequences: record each seed's validation accuracy, keep the last "
+                    "seed's model, and if you timed it, put back the weights it had before"
+                )
         return True
 
     def baseline_item():
         ready()
         for label, record in results.items():
             if measured[label] < baseline or min(_accuracies(record, label)) < baseline:
-                raise CheckError(f"{label} stays below {BASELINE_FACTOR:g} × chance ({baseline:.2f}) on some seed: "
-                                 "train with the notebook's settings, and check the model's output and loss")
+                raise CheckError(
+                    f"{label} stays below {BASELINE_FACTOR:g} × chance ({baseline:.2f}) on some seed: "
+                    "train with the notebook's settings, and check the model's output and loss"
+                )
         return True
 
     def timing():
@@ -482,11 +526,17 @@ def check_experiment(results, models, train_samples, validation_samples, sequenc
             for key in ("batch_size", "sequence_length", "timed_steps"):
                 if key not in record:
                     raise CheckError(f"results[{label!r}] has no {key!r}: record how each time was measured")
-            sizes.add((checks.expect_whole(record["batch_size"], "batch_size"),
-                       checks.expect_whole(record["sequence_length"], "sequence_length")))
+            sizes.add(
+                (
+                    checks.expect_whole(record["batch_size"], "batch_size"),
+                    checks.expect_whole(record["sequence_length"], "sequence_length"),
+                )
+            )
             if checks.expect_whole(record["timed_steps"], "timed_steps") < MIN_TIMED_STEPS:
-                raise CheckError(f"{label} was timed over {record['timed_steps']} steps; time at least "
-                                 f"{MIN_TIMED_STEPS} (steps × repeats) so one disturbed step cannot decide")
+                raise CheckError(
+                    f"{label} was timed over {record['timed_steps']} steps; time at least "
+                    f"{MIN_TIMED_STEPS} (steps × repeats) so one disturbed step cannot decide"
+                )
             if checks.expect_number(record["ms_per_step"]) <= 0:
                 raise CheckError(f"{label}: ms_per_step should be a positive time")
         if len(sizes) != 1:
@@ -495,12 +545,10 @@ def check_experiment(results, models, train_samples, validation_samples, sequenc
             raise CheckError(f"time on a training batch: {batch_size} sequences of {sequence_length} steps")
         return True
 
-    checks.check(f"one LSTM and two GRU configurations (equal units, equal parameters), {MIN_SEEDS}+ seeds each",
-                 seeds)
+    checks.check(f"one LSTM and two GRU configurations (equal units, equal parameters), {MIN_SEEDS}+ seeds each", seeds)
     checks.check("each configuration's recorded accuracy is its model's own", own_numbers)
     checks.check(f"every model beats the baseline ({BASELINE_FACTOR:g} × chance accuracy)", baseline_item)
-    checks.check("every configuration timed on the same batch size and sequence length, with enough steps",
-                 timing)
+    checks.check("every configuration timed on the same batch size and sequence length, with enough steps", timing)
 
 
 def check_summary(summary, results):
@@ -519,8 +567,7 @@ def check_summary(summary, results):
             if not any(math.isclose(std, values.std(ddof=ddof), rel_tol=1e-6, abs_tol=1e-9) for ddof in (0, 1)):
                 if math.isclose(std, values.var(), rel_tol=1e-6, abs_tol=1e-12):
                     raise CheckError(f"summary[{label!r}]: this is the variance; the spread is its square root")
-                raise CheckError(f"summary[{label!r}]: the spread is the standard deviation of the seeds' "
-                                 "accuracies")
+                raise CheckError(f"summary[{label!r}]: the spread is the standard deviation of the seeds' accuracies")
         return True
 
     checks.check("summary holds each configuration's mean and standard deviation over the seeds", body)
@@ -540,10 +587,10 @@ def check_conclusion(faster_cell, more_accurate_cell, results, num_symbols, num_
         speed, accuracy = {}, {}
         for comparison, (lstm, gru) in pairs.items():
             ratio = checks.expect_number(results[gru]["ms_per_step"]) / checks.expect_number(
-                results[lstm]["ms_per_step"])
+                results[lstm]["ms_per_step"]
+            )
             speed[comparison] = (speed_verdict(ratio, all_beat), ratio, all_beat)
-            accuracy[comparison] = accuracy_verdicts(_accuracies(results[lstm], lstm),
-                                                     _accuracies(results[gru], gru))
+            accuracy[comparison] = accuracy_verdicts(_accuracies(results[lstm], lstm), _accuracies(results[gru], gru))
         return speed, accuracy
 
     def answers(value, what):
@@ -558,14 +605,19 @@ def check_conclusion(faster_cell, more_accurate_cell, results, num_symbols, num_
             if given[comparison] == wanted:
                 continue
             if not all_beat:
-                raise CheckError("not every model beat the baseline: a speed verdict about models that did not "
-                                 "learn says nothing, so answer 'no verdict'")
+                raise CheckError(
+                    "not every model beat the baseline: a speed verdict about models that did not "
+                    "learn says nothing, so answer 'no verdict'"
+                )
             if given[comparison] == "no verdict":
-                raise CheckError("every model beat the baseline, so name the faster cell (or say there is no clear "
-                                 "difference)")
-            raise CheckError(f"at {comparison}, your GRU/LSTM ratio of ms per step does not say "
-                             f"{given[comparison]!r} by the rule: below {1 - SPEED_MARGIN:g} the GRU is faster, "
-                             f"above {1 / (1 - SPEED_MARGIN):.3g} the LSTM, in between no clear difference")
+                raise CheckError(
+                    "every model beat the baseline, so name the faster cell (or say there is no clear difference)"
+                )
+            raise CheckError(
+                f"at {comparison}, your GRU/LSTM ratio of ms per step does not say "
+                f"{given[comparison]!r} by the rule: below {1 - SPEED_MARGIN:g} the GRU is faster, "
+                f"above {1 / (1 - SPEED_MARGIN):.3g} the LSTM, in between no clear difference"
+            )
         return True
 
     def accuracy_item():
@@ -575,14 +627,17 @@ def check_conclusion(faster_cell, more_accurate_cell, results, num_symbols, num_
             if given[comparison] in accepted:
                 continue
             if "no clear difference" in accepted:
-                raise CheckError(f"at {comparison}, the gap between the mean accuracies is within the seeds' "
-                                 "spread (the sum of the two standard deviations): that is no clear difference")
+                raise CheckError(
+                    f"at {comparison}, the gap between the mean accuracies is within the seeds' "
+                    "spread (the sum of the two standard deviations): that is no clear difference"
+                )
             if given[comparison] == "no verdict":
                 raise CheckError("'no verdict' is for speed; compare the accuracies whatever they are")
-            raise CheckError(f"at {comparison}, the gap between the mean accuracies is larger than the seeds' "
-                             f"spread, and {given[comparison]!r} does not name the better cell")
+            raise CheckError(
+                f"at {comparison}, the gap between the mean accuracies is larger than the seeds' "
+                f"spread, and {given[comparison]!r} does not name the better cell"
+            )
         return True
 
     checks.check("the faster cell is named by the measured ratio, and only for models that learned", speed_item)
     checks.check("the more accurate cell is named only when the gap exceeds the seeds' spread", accuracy_item)
-

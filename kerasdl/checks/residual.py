@@ -52,8 +52,13 @@ def _projection(in_channels, filters, stride):
 # ---------------------------------------------------------------- part 1: arithmetic
 
 SHAPE_CASES = [  # (input shape (height, width, channels), filters, stride)
-    ((8, 8, 16), 16, 1), ((8, 8, 16), 32, 2), ((7, 7, 16), 16, 2), ((6, 6, 8), 16, 1),
-    ((28, 28, 3), 64, 2), ((32, 32, 64), 64, 1), ((9, 5, 4), 8, 3),
+    ((8, 8, 16), 16, 1),
+    ((8, 8, 16), 32, 2),
+    ((7, 7, 16), 16, 2),
+    ((6, 6, 8), 16, 1),
+    ((28, 28, 3), 64, 2),
+    ((32, 32, 64), 64, 1),
+    ((9, 5, 4), 8, 3),
 ]
 PARAMETER_CASES = [(16, 16, 1), (16, 32, 2), (16, 16, 2), (8, 16, 1), (3, 64, 2), (64, 64, 1), (32, 64, 1)]
 
@@ -78,21 +83,35 @@ def _wrong_counts(c, f, s):
     body = 9 * c * f + 9 * f * f
     needed = _projection(c, f, s)
     if needed:
-        yield body + 8 * f, ("when the shape changes, the shortcut is a 1×1 convolution with its own batch "
-                             "normalisation: count its weights too")
+        yield (
+            body + 8 * f,
+            (
+                "when the shape changes, the shortcut is a 1×1 convolution with its own batch "
+                "normalisation: count its weights too"
+            ),
+        )
         yield body + 8 * f + c * f, "the projection has a batch normalisation of its own"
         yield body + 8 * f + 9 * c * f + 4 * f, "the projection is a 1×1 convolution, not 3×3"
     else:
         yield body + 8 * f + c * f + 4 * f, "when the shape does not change, the shortcut is the identity: no weights"
     projection = (c * f + 4 * f) if needed else 0
     projection_half = (c * f + 2 * f) if needed else 0
-    yield body + 4 * f + projection_half, ("count_params() counts four numbers per channel of a batch "
-                                           "normalisation: gamma and beta, and the moving mean and variance")
+    yield (
+        body + 4 * f + projection_half,
+        (
+            "count_params() counts four numbers per channel of a batch "
+            "normalisation: gamma and beta, and the moving mean and variance"
+        ),
+    )
     for biases in (2 * f, 3 * f if needed else 2 * f):
-        yield body + 8 * f + projection + biases, ("the convolutions have no bias (use_bias=False): the batch "
-                                                   "normalisation after each has its own offset")
-    yield 18 * c * f + 8 * f + projection, ("the second convolution reads the first one's output, which has "
-                                            "`filters` channels")
+        yield (
+            body + 8 * f + projection + biases,
+            ("the convolutions have no bias (use_bias=False): the batch normalisation after each has its own offset"),
+        )
+    yield (
+        18 * c * f + 8 * f + projection,
+        ("the second convolution reads the first one's output, which has `filters` channels"),
+    )
     yield 9 * c * f + 4 * f + projection, "the block has two 3×3 convolutions, each with its batch normalisation"
 
 
@@ -117,14 +136,17 @@ def check_output_shape(block_output_shape_function):
             if got[2] == channels and channels != filters:
                 raise CheckError(f"{where}: the block outputs `filters` channels")
             if got[:2] == (height // stride, width // stride):
-                raise CheckError(f"{where}: with padding='same' a strided convolution rounds up: "
-                                 "an odd size keeps its last row and column")
+                raise CheckError(
+                    f"{where}: with padding='same' a strided convolution rounds up: "
+                    "an odd size keeps its last row and column"
+                )
             if got[:2] == (height, width) and stride != 1:
                 raise CheckError(f"{where}: the first convolution (and the projection) have the block's stride")
             if got[:2] == ((height - 3) // stride - 1, (width - 3) // stride - 1):
                 raise CheckError(f"{where}: the convolutions use padding='same'")
-            raise CheckError(f"{where}: apply the stride of the first convolution; padding 'same' keeps "
-                             "the size otherwise")
+            raise CheckError(
+                f"{where}: apply the stride of the first convolution; padding 'same' keeps the size otherwise"
+            )
 
     checks.check("block_output_shape: the output shape of a basic block", body)
 
@@ -141,8 +163,10 @@ def check_parameters(block_parameters_function):
             for count, hint in _wrong_counts(c, f, s):
                 if got == count:
                     raise CheckError(f"{where}: {hint}")
-            raise CheckError(f"{where}: add up the two 3×3 convolutions, the batch normalisations and, "
-                             "when the shape changes, the projection")
+            raise CheckError(
+                f"{where}: add up the two 3×3 convolutions, the batch normalisations and, "
+                "when the shape changes, the projection"
+            )
 
     checks.check("block_parameters: the parameter count of a basic block", body)
 
@@ -152,7 +176,7 @@ def check_parameters(block_parameters_function):
 BLOCK_CASES = [((8, 8, 16), 16, 1), ((8, 8, 16), 32, 2), ((6, 6, 8), 16, 1), ((7, 7, 16), 16, 2)]
 VARIANTS = {  # name: (what the block does wrong, the hint)
     "add_after_relu": "the shortcut is added after the last ReLU; in this block it is added before it, and the "
-                      "block ends with the ReLU (its output is never negative)",
+    "block ends with the ReLU (its output is never negative)",
     "no_final_relu": "the block ends with a ReLU after the addition",
     "no_shortcut": "the block's input never reaches its output: add the shortcut",
     "no_middle_relu": "a ReLU belongs between the first convolution's normalisation and the second convolution",
@@ -219,8 +243,9 @@ def script_weights(model, beta):
             layer.moving_mean.assign(np.zeros(size, dtype="float32"))
             layer.moving_variance.assign(np.full(size, 1.0 - layer.epsilon, dtype="float32"))
         elif layer.weights:
-            raise CheckError(f"the block holds a {type(layer).__name__} layer with weights: use Conv2D and "
-                             "BatchNormalization only")
+            raise CheckError(
+                f"the block holds a {type(layer).__name__} layer with weights: use Conv2D and BatchNormalization only"
+            )
 
 
 def _outputs(model, x):
@@ -243,11 +268,14 @@ def _block_model(function, input_shape, filters, stride):
         raise
     except ValueError as error:
         if _projection(input_shape[-1], filters, stride) and re.search(r"shape|incompatible", str(error), re.I):
-            raise CheckError(f"for input {input_shape}, filters={filters}, stride={stride} the addition got "
-                             "tensors of different shapes: when the channels or the resolution change, project "
-                             "the shortcut with a 1×1 convolution with the block's stride") from None
-        raise CheckError(f"for input {input_shape}, filters={filters}, stride={stride}: "
-                         f"{checks.describe_error(error)}") from None
+            raise CheckError(
+                f"for input {input_shape}, filters={filters}, stride={stride} the addition got "
+                "tensors of different shapes: when the channels or the resolution change, project "
+                "the shortcut with a 1×1 convolution with the block's stride"
+            ) from None
+        raise CheckError(
+            f"for input {input_shape}, filters={filters}, stride={stride}: {checks.describe_error(error)}"
+        ) from None
     if not isinstance(outputs, keras.KerasTensor):
         raise CheckError(f"residual_block should return the block's output tensor, got {checks._kind(outputs)}")
     return keras.Model(inputs, outputs)
@@ -264,9 +292,11 @@ def check_residual_block(residual_block):
             got = tuple(model.output.shape[1:])
             want = block_output_shape(input_shape, filters, stride)
             if got != want:
-                raise CheckError(f"for input {input_shape}, filters={filters}, stride={stride} the output has "
-                                 f"shape {got}: use padding='same', the stride on the first convolution and on "
-                                 "the projection")
+                raise CheckError(
+                    f"for input {input_shape}, filters={filters}, stride={stride} the output has "
+                    f"shape {got}: use padding='same', the stride on the first convolution and on "
+                    "the projection"
+                )
 
     def parameters():
         if len(models) != len(BLOCK_CASES):
@@ -279,9 +309,11 @@ def check_residual_block(residual_block):
             for count, hint in _wrong_counts(c, filters, stride):
                 if got == count:
                     raise CheckError(f"{where}: {hint}")
-            raise CheckError(f"{where}: two 3×3 convolutions without bias, each followed by a batch "
-                             "normalisation, and a 1×1 projection with its batch normalisation when the shape "
-                             "changes")
+            raise CheckError(
+                f"{where}: two 3×3 convolutions without bias, each followed by a batch "
+                "normalisation, and a 1×1 projection with its batch normalisation when the shape "
+                "changes"
+            )
 
     def computes():
         if len(models) != len(BLOCK_CASES):
@@ -297,14 +329,17 @@ def check_residual_block(residual_block):
                 if np.allclose(got, _outputs(right, x), atol=1e-4):
                     continue
                 for variant, hint in VARIANTS.items():
-                    wrong = _block_model(lambda t, f, s, v=variant: reference_block(t, f, s, v),
-                                         input_shape, filters, stride)
+                    wrong = _block_model(
+                        lambda t, f, s, v=variant: reference_block(t, f, s, v), input_shape, filters, stride
+                    )
                     script_weights(wrong, beta)
                     if np.allclose(got, _outputs(wrong, x), atol=1e-4):
                         raise CheckError(hint)
-                raise CheckError("with scripted weights it computes something else than the basic block: "
-                                 "convolution, normalisation, ReLU, convolution, normalisation, add the "
-                                 "shortcut, ReLU")
+                raise CheckError(
+                    "with scripted weights it computes something else than the basic block: "
+                    "convolution, normalisation, ReLU, convolution, normalisation, add the "
+                    "shortcut, ReLU"
+                )
 
     checks.check("residual_block: output shapes with and without a projection", shapes)
     checks.check("residual_block: the parameters of a basic block", parameters)
@@ -345,8 +380,9 @@ def check_deep_network(deep_network, width=64):
             if stack.depth != depth:
                 raise CheckError(f"deep_network({depth}, ...) holds a DenseStack of depth {stack.depth}")
             if stack.residual != residual:
-                raise CheckError(f"deep_network(..., residual={residual}) holds a DenseStack with "
-                                 f"residual={stack.residual}")
+                raise CheckError(
+                    f"deep_network(..., residual={residual}) holds a DenseStack with residual={stack.residual}"
+                )
             if stack.order != "pre" or not stack.normalize:
                 raise CheckError("use the DenseStack's defaults: pre-activation blocks with normalisation")
             built[depth] = model
@@ -360,19 +396,24 @@ def check_deep_network(deep_network, width=64):
             try:
                 outputs = ops.convert_to_numpy(model(np.zeros((2, PIXELS), dtype="float32")))
             except Exception:
-                raise CheckError(f"the model should read the digits as vectors of {PIXELS} pixels, "
-                                 f"input shape (None, {PIXELS})") from None
+                raise CheckError(
+                    f"the model should read the digits as vectors of {PIXELS} pixels, input shape (None, {PIXELS})"
+                ) from None
             if outputs.shape != (2, NUM_CLASSES):
-                raise CheckError(f"the model outputs one value per class, (None, {NUM_CLASSES}); "
-                                 f"got (None, {', '.join(map(str, outputs.shape[1:]))})")
+                raise CheckError(
+                    f"the model outputs one value per class, (None, {NUM_CLASSES}); "
+                    f"got (None, {', '.join(map(str, outputs.shape[1:]))})"
+                )
             last = model.layers[-1]
             activation = getattr(getattr(last, "activation", None), "__name__", "linear")
             if activation != "linear":
                 raise CheckError(f"the last layer applies {activation}: return logits (no activation)")
             got, want = model.count_params(), reference_parameters(depth, width)
             if got != want:
-                raise CheckError(f"deep_network({depth}, ...) has {got:,} parameters: a Dense stem of width "
-                                 f"{width}, the stack, a LayerNormalization and a ReLU, then Dense(10)")
+                raise CheckError(
+                    f"deep_network({depth}, ...) has {got:,} parameters: a Dense stem of width "
+                    f"{width}, the stack, a LayerNormalization and a ReLU, then Dense(10)"
+                )
 
     checks.check("deep_network: one DenseStack of the given depth and kind", structure)
     checks.check("deep_network: logits for 10 classes, parameters as specified", outputs)
@@ -387,8 +428,7 @@ def _loss_and_accuracy(model, x, y):
     return float(-np.mean(log_probabilities[np.arange(len(y)), y])), float(np.mean(logits.argmax(axis=1) == y))
 
 
-def check_degradation(plain_model, residual_model, x_train, y_train, plain_loss, residual_loss,
-                      target_accuracy, depth):
+def check_degradation(plain_model, residual_model, x_train, y_train, plain_loss, residual_loss, target_accuracy, depth):
     """Verdicts for the degradation gap at `depth`: same budget, honest losses, plain stuck, residual fits."""
     measured = {}
 
@@ -407,8 +447,10 @@ def check_degradation(plain_model, residual_model, x_train, y_train, plain_loss,
         plain_steps = int(ops.convert_to_numpy(plain_model.optimizer.iterations))
         residual_steps = int(ops.convert_to_numpy(residual_model.optimizer.iterations))
         if plain_steps != residual_steps:
-            raise CheckError(f"the plain network took {plain_steps} training steps and the residual one "
-                             f"{residual_steps}: give both the same budget")
+            raise CheckError(
+                f"the plain network took {plain_steps} training steps and the residual one "
+                f"{residual_steps}: give both the same budget"
+            )
         if type(plain_model.optimizer) is not type(residual_model.optimizer):
             raise CheckError("train both with the same optimiser")
 
@@ -418,23 +460,29 @@ def check_degradation(plain_model, residual_model, x_train, y_train, plain_loss,
             measured[kind] = loss, accuracy
             number = checks.expect_number(value)
             if not math.isclose(number, loss, rel_tol=0.02, abs_tol=1e-3):
-                raise CheckError(f"{kind}_loss is not the {kind} network's loss over the training set after "
-                                 "training: measure it with model.predict on x_train (the last epoch's "
-                                 "running average is not the same)")
+                raise CheckError(
+                    f"{kind}_loss is not the {kind} network's loss over the training set after "
+                    "training: measure it with model.predict on x_train (the last epoch's "
+                    "running average is not the same)"
+                )
 
     def plain_stuck():
         if "plain" not in measured:
             raise CheckError("report the losses first")
         if measured["plain"][1] > 0.2:
-            raise CheckError(f"the plain network of {depth} blocks learned: train it exactly as the residual one, "
-                             "with the settings given")
+            raise CheckError(
+                f"the plain network of {depth} blocks learned: train it exactly as the residual one, "
+                "with the settings given"
+            )
 
     def residual_fits():
         if "residual" not in measured:
             raise CheckError("report the losses first")
         if measured["residual"][1] < target_accuracy:
-            raise CheckError("the residual network does not reach the target training accuracy: train it with "
-                             "the settings given (epochs, batch size, learning rate)")
+            raise CheckError(
+                "the residual network does not reach the target training accuracy: train it with "
+                "the settings given (epochs, batch size, learning rate)"
+            )
 
     def gap():
         if len(measured) != 2:
@@ -510,8 +558,10 @@ def check_lesion_function(lesion_accuracies):
             raise CheckError("entry k should be the accuracy without block k: check which block you remove")
         if np.allclose(got, 100 * want, atol=100 * tolerance):
             raise CheckError("give accuracies as fractions between 0 and 1")
-        raise CheckError("for each block k, set keep to ones except keep[k] = 0, measure the accuracy "
-                         "(model.predict), and put every block back at the end")
+        raise CheckError(
+            "for each block k, set keep to ones except keep[k] = 0, measure the accuracy "
+            "(model.predict), and put every block back at the end"
+        )
 
     checks.check("lesion_accuracies: one block removed at a time, all put back", body)
 
@@ -527,8 +577,9 @@ def check_lesion_result(accuracies, model, images, labels, intact_accuracy):
         got = checks.expect_array(accuracies)
         want = reference_lesions(model, stacks[0], images, labels)
         if got.shape != want.shape or not np.allclose(got, want, atol=2.5 / len(labels)):
-            raise CheckError("residual_lesions should be lesion_accuracies of the trained residual network on "
-                             "the test digits")
+            raise CheckError(
+                "residual_lesions should be lesion_accuracies of the trained residual network on the test digits"
+            )
         state["median"] = float(np.median(want))
 
     def robust():
@@ -536,8 +587,9 @@ def check_lesion_result(accuracies, model, images, labels, intact_accuracy):
             raise CheckError("measure the lesions first")
         intact = checks.expect_number(intact_accuracy)
         if state["median"] < intact - 0.05:
-            raise CheckError("most single lesions cost more than 0.05 of accuracy: train the network with the "
-                             "settings given")
+            raise CheckError(
+                "most single lesions cost more than 0.05 of accuracy: train the network with the settings given"
+            )
 
     checks.check("the lesions measured on the trained residual network", measured)
     checks.check("removing one block costs at most 0.05 of test accuracy (median block)", robust)
@@ -548,25 +600,37 @@ def check_lesion_result(accuracies, model, images, labels, intact_accuracy):
 
 CHOICES = {
     "q1": checks.Choice(
-        "Q1 why gradients reach the first blocks of a deep residual network", frozenset("a"), "abcd", {
+        "Q1 why gradients reach the first blocks of a deep residual network",
+        frozenset("a"),
+        "abcd",
+        {
             "b": "the number of parameters does not decide how large the gradient is when it reaches a layer; "
-                 "look at the derivative of y = x + F(x) with respect to x",
+            "look at the derivative of y = x + F(x) with respect to x",
             "c": "each branch keeps its ReLU and its weights; the network is as non-linear as a plain one",
             "d": "the addition does not double anything: differentiate x + F(x) and see which term is new",
-        }),
+        },
+    ),
     "q2": checks.Choice(
-        "Q2 why removing one residual block barely hurts", frozenset("b"), "abcd", {
+        "Q2 why removing one residual block barely hurts",
+        frozenset("b"),
+        "abcd",
+        {
             "a": "the lesion removes a whole block, weights included; nothing else takes its place",
             "c": "overfitting is about new data; a lesion changes what every later layer receives: compare what "
-                 "a layer's input is in each network",
+            "a layer's input is in each network",
             "d": "every shortcut in these networks is the identity (the width never changes); a removed block "
-                 "passes its input through",
-        }),
+            "passes its input through",
+        },
+    ),
     "q3": checks.Choice(
-        "Q3 true statements about normalisation and shortcuts", frozenset("ab"), "abcd", {
+        "Q3 true statements about normalisation and shortcuts",
+        frozenset("ab"),
+        "abcd",
+        {
             "c": "a projection is only needed where the shapes differ; everywhere else the shortcut is the identity",
             "d": "look at residual_block again: which comes last, the addition or the ReLU?",
-        }),
+        },
+    ),
 }
 
 
@@ -591,8 +655,9 @@ def check_jacobian(jacobian):
         if np.allclose(got, identity):
             raise CheckError("this is the shortcut's Jacobian alone: the branch W x contributes too")
         if np.allclose(got, identity + BRANCH.T):
-            raise CheckError("row i holds the derivatives of y_i: d y_i / d x_j is the entry (i, j) of W, plus 1 "
-                             "where i = j")
+            raise CheckError(
+                "row i holds the derivatives of y_i: d y_i / d x_j is the entry (i, j) of W, plus 1 where i = j"
+            )
         raise CheckError("differentiate each y_i = x_i + sum_j W_ij x_j with respect to each x_j")
 
     checks.check("the Jacobian of a residual block with a linear branch", body)
@@ -608,7 +673,8 @@ def check_gradient_factors(plain_factor, residual_factor, num_layers=50, scale=0
         if math.isclose(number, scale * num_layers, rel_tol=1e-6):
             raise CheckError("the chain rule multiplies one factor per layer; it does not add them")
         if math.isclose(number, scale ** (num_layers - 1), rel_tol=1e-6) or math.isclose(
-                number, scale ** (num_layers + 1), rel_tol=1e-6):
+            number, scale ** (num_layers + 1), rel_tol=1e-6
+        ):
             raise CheckError(f"count the layers: {num_layers} factors")
         raise CheckError(f"multiply the gradient by {scale} once per layer")
 
@@ -617,8 +683,9 @@ def check_gradient_factors(plain_factor, residual_factor, num_layers=50, scale=0
         if math.isclose(number, 1.0, rel_tol=1e-9):
             return True
         if number == 0:
-            raise CheckError("a branch that contributes nothing does not stop the gradient: the shortcut still "
-                             "passes it on")
+            raise CheckError(
+                "a branch that contributes nothing does not stop the gradient: the shortcut still passes it on"
+            )
         if math.isclose(number, float(num_layers), rel_tol=1e-9) or math.isclose(number, 2.0**num_layers, rel_tol=1e-9):
             raise CheckError("each block's Jacobian is I + 0: the factors multiply, and each is 1")
         raise CheckError("with F = 0 each block's Jacobian is the identity: what is a product of identities?")
@@ -633,7 +700,8 @@ MODEL_ANSWER = (
     "unchanged through the identity term, plus whatever flows back through the branch. Through many blocks the "
     "product of these Jacobians always contains that identity path, so early blocks receive a gradient of "
     "useful size even when each branch's own Jacobian is small, instead of the product of many small factors "
-    "that a plain stack gives.")
+    "that a plain stack gives."
+)
 
 
 def record_written_answer(answer):

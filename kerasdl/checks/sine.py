@@ -92,15 +92,22 @@ def _predictions(model, x):
     if not callable(predict):
         raise CheckError(f"expected a Keras model, got {checks._kind(model)}")
     expected_shape = getattr(model, "input_shape", None)  # a Keras model's (None, time, features)
-    if isinstance(expected_shape, tuple) and len(expected_shape) == 3 and any(
-            want is not None and want != got for want, got in zip(expected_shape[1:], x.shape[1:])):
-        raise CheckError(f"the model takes windows of {expected_shape[1]} steps and {expected_shape[2]} features, "
-                         f"shape {checks._shape_text(expected_shape)}; these windows are "
-                         f"{checks._shape_text((None, *x.shape[1:]))}")
+    if (
+        isinstance(expected_shape, tuple)
+        and len(expected_shape) == 3
+        and any(want is not None and want != got for want, got in zip(expected_shape[1:], x.shape[1:]))
+    ):
+        raise CheckError(
+            f"the model takes windows of {expected_shape[1]} steps and {expected_shape[2]} features, "
+            f"shape {checks._shape_text(expected_shape)}; these windows are "
+            f"{checks._shape_text((None, *x.shape[1:]))}"
+        )
     output = checks.expect_array(predict(x.astype(np.float32), verbose=0))
     if output.shape not in ((len(x), 1), (len(x),)):
-        raise CheckError(f"the model should give one number per window, shape ({len(x)}, 1); "
-                         f"got shape {checks._shape_text(output.shape)}")
+        raise CheckError(
+            f"the model should give one number per window, shape ({len(x)}, 1); "
+            f"got shape {checks._shape_text(output.shape)}"
+        )
     return output.reshape(-1).astype(np.float64)
 
 
@@ -187,25 +194,33 @@ def check_windows(make_windows, length=30, window=5):
         x = checks.expect_array(x)
         y = checks.expect_array(y)
         if x.ndim != 3 or x.shape[1:] != (window, 1):
-            raise CheckError(f"x should be (samples, time, features) = (samples, {window}, 1), got shape "
-                             f"{checks._shape_text(x.shape)}")
+            raise CheckError(
+                f"x should be (samples, time, features) = (samples, {window}, 1), got shape "
+                f"{checks._shape_text(x.shape)}"
+            )
         if len(x) != samples:
-            raise CheckError(f"a series of {length} values and window {window} has {samples} windows "
-                             f"(one per start position whose target exists), got {len(x)}")
+            raise CheckError(
+                f"a series of {length} values and window {window} has {samples} windows "
+                f"(one per start position whose target exists), got {len(x)}"
+            )
         if y.shape != (samples, 1):
-            raise CheckError(f"y should hold one target per window as a column, shape ({samples}, 1); "
-                             f"got shape {checks._shape_text(y.shape)}")
+            raise CheckError(
+                f"y should hold one target per window as a column, shape ({samples}, 1); "
+                f"got shape {checks._shape_text(y.shape)}"
+            )
 
     def targets():
         if error is not None:
             _reraise(error)
         x, y = _windows(result, window, "make_windows's result")
-        if len(x) != samples or not np.array_equal(x[:, :, 0], np.lib.stride_tricks.sliding_window_view(
-                series, window)[:samples]):
+        if len(x) != samples or not np.array_equal(
+            x[:, :, 0], np.lib.stride_tricks.sliding_window_view(series, window)[:samples]
+        ):
             raise CheckError(f"window i should hold the {window} values starting at step i, in time order")
         if np.array_equal(y[:, 0], x[:, -1, 0]):
-            raise CheckError("each target repeats the last value of its window: the target is the value "
-                             "right after the window")
+            raise CheckError(
+                "each target repeats the last value of its window: the target is the value right after the window"
+            )
         if not np.array_equal(y[:, 0], series[window:]):
             raise CheckError("each target should be the single value right after its window")
 
@@ -243,26 +258,35 @@ def check_split(split_train_validation, length=200, window=5, validation_fractio
         overlap = min(train_span[1], val_span[1]) - max(train_span[0], val_span[0]) + 1
         shared = np.intersect1d(train_steps, val_steps).size
         if overlap > 2 * window:
-            raise CheckError(f"{shared} time steps appear in both training and validation windows, all along "
-                             "the series: the windows were split at random (shuffled), not at one point in time")
-        raise CheckError(f"{shared} time steps appear in both training and validation windows, next to the cut: "
-                         "some windows straddle it; cut the series first, then make windows on each side")
+            raise CheckError(
+                f"{shared} time steps appear in both training and validation windows, all along "
+                "the series: the windows were split at random (shuffled), not at one point in time"
+            )
+        raise CheckError(
+            f"{shared} time steps appear in both training and validation windows, next to the cut: "
+            "some windows straddle it; cut the series first, then make windows on each side"
+        )
 
     def latest():
         (x_train, y_train), (x_val, y_val) = parts()
         if y_val.min() <= y_train.max():  # windows reaching back over the cut are the leakage item's business
-            raise CheckError("validation targets must come after every training target: forecast the future "
-                             "from the past")
+            raise CheckError(
+                "validation targets must come after every training target: forecast the future from the past"
+            )
         if y_val.max() != length - 1:
             raise CheckError("the validation windows should run to the end of the series")
         wanted = length - boundary - window
         if abs(len(x_val) - wanted) > window:
-            raise CheckError(f"with validation_fraction={validation_fraction} of {length} values, validation "
-                             f"should hold about {wanted} windows, got {len(x_val)}")
+            raise CheckError(
+                f"with validation_fraction={validation_fraction} of {length} values, validation "
+                f"should hold about {wanted} windows, got {len(x_val)}"
+            )
         lost = length - 2 * window - len(x_train) - len(x_val)
         if lost > window:
-            raise CheckError(f"{lost} more windows are dropped than the {window} straddling the cut: "
-                             "keep every window that fits on either side")
+            raise CheckError(
+                f"{lost} more windows are dropped than the {window} straddling the cut: "
+                "keep every window that fits on either side"
+            )
 
     checks.check("split windows have the right shapes and targets", shapes)
     checks.check("no leakage: no window straddles the train/validation boundary", no_leakage)
@@ -310,21 +334,28 @@ def check_baselines(persistence, linear_ar, series, window, validation_fraction)
             raise CheckError("this is the training windows' MSE: compute it on the validation windows")
         if close(value, np.sqrt(persistence_mse(x_val, y_val))):
             raise CheckError("this looks like a root mean squared error: report the mean of the squared errors")
-        raise CheckError("this is not persistence's error on the validation windows: look at which value of "
-                         "each window it predicts with, and at what is averaged")
+        raise CheckError(
+            "this is not persistence's error on the validation windows: look at which value of "
+            "each window it predicts with, and at what is averaged"
+        )
 
     def linear_item():
         value = checks.expect_number(linear_ar)
         if any(close(value, linear_ar_mse(x_train, y_train, x_val, y_val, i)) for i in (True, False)):
             return True
         if any(close(value, linear_ar_mse(x_val, y_val, x_val, y_val, i)) for i in (True, False)):
-            raise CheckError("the coefficients were fitted on the validation windows: fit them on the training "
-                             "windows only, then evaluate on the validation windows")
+            raise CheckError(
+                "the coefficients were fitted on the validation windows: fit them on the training "
+                "windows only, then evaluate on the validation windows"
+            )
         if any(close(value, linear_ar_mse(x_train, y_train, x_train, y_train, i)) for i in (True, False)):
-            raise CheckError("this is the training windows' MSE: evaluate the fitted coefficients on the "
-                             "validation windows")
-        raise CheckError("this is not the linear autoregression's error: fit it by least squares on the training "
-                         "windows only, then look at what is averaged over the validation windows")
+            raise CheckError(
+                "this is the training windows' MSE: evaluate the fitted coefficients on the validation windows"
+            )
+        raise CheckError(
+            "this is not the linear autoregression's error: fit it by least squares on the training "
+            "windows only, then look at what is averaged over the validation windows"
+        )
 
     checks.check("persistence baseline MSE on the validation windows", persistence_item)
     checks.check("linear autoregression baseline MSE on the validation windows", linear_item)
@@ -342,23 +373,29 @@ def check_forecast_quality(model, series, window, noise, validation_fraction):
     def beats_persistence():
         times = ratio("persistence_mse")
         if times < PERSISTENCE_FACTOR:
-            raise CheckError(f"the model's validation MSE is {times:.2f} times lower than persistence's; "
-                             f"it should be at least {PERSISTENCE_FACTOR} times lower: train longer or check "
-                             "the model's inputs and targets")
+            raise CheckError(
+                f"the model's validation MSE is {times:.2f} times lower than persistence's; "
+                f"it should be at least {PERSISTENCE_FACTOR} times lower: train longer or check "
+                "the model's inputs and targets"
+            )
 
     def beats_linear():
         times = ratio("linear_ar_mse")
         if times < LINEAR_AR_FACTOR:
-            raise CheckError(f"the model's validation MSE is {times:.2f} times lower than the linear "
-                             f"autoregression's; it should be at least {LINEAR_AR_FACTOR} times lower: a model "
-                             "that only learned a linear rule stops at the linear baseline, so train longer or "
-                             "with a larger learning rate")
+            raise CheckError(
+                f"the model's validation MSE is {times:.2f} times lower than the linear "
+                f"autoregression's; it should be at least {LINEAR_AR_FACTOR} times lower: a model "
+                "that only learned a linear rule stops at the linear baseline, so train longer or "
+                "with a larger learning rate"
+            )
 
     def near_floor():
         times = ratio("noise_floor")
         if times > NOISE_FLOOR_FACTOR:
-            raise CheckError(f"the model's validation MSE is {times:.2f} times the noise floor sigma^2 = "
-                             f"noise**2; it should be at most {NOISE_FLOOR_FACTOR} times")
+            raise CheckError(
+                f"the model's validation MSE is {times:.2f} times the noise floor sigma^2 = "
+                f"noise**2; it should be at most {NOISE_FLOOR_FACTOR} times"
+            )
 
     checks.check(f"validation MSE at least {PERSISTENCE_FACTOR}x below persistence", beats_persistence)
     checks.check(f"validation MSE at least {LINEAR_AR_FACTOR}x below the linear autoregression", beats_linear)
@@ -410,8 +447,10 @@ def check_recursive_forecast(forecast_recursive, window, steps=6):
             _reraise(error)
         values = checks.expect_array(result)
         if values.shape != (steps,):
-            raise CheckError(f"asked for {steps} steps, expected a 1-D array of shape ({steps},), got shape "
-                             f"{checks._shape_text(values.shape)}")
+            raise CheckError(
+                f"asked for {steps} steps, expected a 1-D array of shape ({steps},), got shape "
+                f"{checks._shape_text(values.shape)}"
+            )
         return values
 
     def shape():
@@ -426,15 +465,20 @@ def check_recursive_forecast(forecast_recursive, window, steps=6):
         if matches(expected):
             return True
         if matches(_stub_forecast(recent, steps, keep="same")):
-            raise CheckError("every step forecasts from the same window: after each step, the window should "
-                             "move on by one and end with the forecast just made")
+            raise CheckError(
+                "every step forecasts from the same window: after each step, the window should "
+                "move on by one and end with the forecast just made"
+            )
         if matches(_stub_forecast(recent, steps, keep="oldest")):
             raise CheckError("the window drops its newest value: drop the oldest value and append the forecast")
         if np.allclose(values[:1], expected[:1], rtol=1e-4, atol=1e-5):
-            raise CheckError("the first step is right but later ones are not: each later step must use only "
-                             "`recent` and the forecasts made so far, not other data")
-        raise CheckError("the first forecast should be the model's prediction for the window `recent`, "
-                         "shaped (1, window, 1)")
+            raise CheckError(
+                "the first step is right but later ones are not: each later step must use only "
+                "`recent` and the forecasts made so far, not other data"
+            )
+        raise CheckError(
+            "the first forecast should be the model's prediction for the window `recent`, shaped (1, window, 1)"
+        )
 
     checks.check("recursive forecast returns `steps` values, shape (steps,)", shape)
     checks.check("recursive forecast feeds its own predictions back", feeds_back)

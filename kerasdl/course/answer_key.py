@@ -51,15 +51,18 @@ class Exercise:
 
 def exercise_id(notebook):
     """Return the exercise id in a notebook's metadata, or None."""
-    value = (notebook.get("metadata", {}).get(METADATA) or {})
+    value = notebook.get("metadata", {}).get(METADATA) or {}
     value = value.get("exercise") if isinstance(value, dict) else None
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def stdout(cell):
     """Return what a code cell printed to stdout."""
-    parts = [o.get("text", "") for o in cell.get("outputs", [])
-             if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+    parts = [
+        o.get("text", "")
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stdout"
+    ]
     return "".join(p if isinstance(p, str) else "".join(p) for p in parts)
 
 
@@ -89,16 +92,25 @@ def _exercise(path, notebook):
             raise KerasdlError(f"{where}: its stored output is an error; run the solution and save it")
         verdicts = checks.parse(stdout(cell))
         if not verdicts:
-            raise KerasdlError(f"{where}: its stored output has no verdicts (✔ lines); "
-                               "run the solution and save it")
+            raise KerasdlError(f"{where}: its stored output has no verdicts (✔ lines); run the solution and save it")
         wrong = [item for item, passed in verdicts if passed is False]
         if wrong:
             raise KerasdlError(f"{where}: the solution fails its own check ({wrong[0]}); fix it and save it")
         items = list(dict.fromkeys(item for item, _ in verdicts))
         written = [item for item, passed in verdicts if passed is None]
         model = {item: texts.get("model_answer") for item, texts in answers(cell.get("outputs")).items()}
-        found.append(Check(len(found) + 1, number, cell.source, items, written, model, cell.get("id"),
-                           guard.aliases(sources, cell.source)))
+        found.append(
+            Check(
+                len(found) + 1,
+                number,
+                cell.source,
+                items,
+                written,
+                model,
+                cell.get("id"),
+                guard.aliases(sources, cell.source),
+            )
+        )
     if not found:
         raise KerasdlError(f"{path} has no check cells (# NBVAL_CHECK_OUTPUT): it cannot be graded")
     return found
@@ -116,8 +128,9 @@ def load(folder):
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise KerasdlError(f"no solutions folder {folder}: grading needs the instructor's solutions "
-                           "(pass --solutions FOLDER)")
+        raise KerasdlError(
+            f"no solutions folder {folder}: grading needs the instructor's solutions (pass --solutions FOLDER)"
+        )
     paths = sorted(folder.glob("*.ipynb"))
     if not paths:
         raise KerasdlError(f"no solution notebooks (*.ipynb) in {folder}")
@@ -130,8 +143,9 @@ def load(folder):
             continue
         key = exercise_id(notebook)
         if key is None:
-            problems.append(f'{path} has no exercise id: add "{METADATA}": {{"exercise": "<id>"}} '
-                            "to its notebook metadata")
+            problems.append(
+                f'{path} has no exercise id: add "{METADATA}": {{"exercise": "<id>"}} to its notebook metadata'
+            )
             continue
         if key in exercises:
             problem = f"{path} and {exercises[key].path} have the same exercise id {key!r}"

@@ -30,7 +30,7 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="kerasdl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from kerasdl.course import runner, doctor
+    from kerasdl.course import doctor, runner
 
     runner.add_parser(commands)
     doctor.add_parser(commands)
@@ -45,7 +45,9 @@ def build_parser():
     k = commands.add_parser("kernels", help="install, list or remove the per-backend Jupyter kernels")
     k.add_argument("action", choices=["install", "list", "remove"])
     k.add_argument("--backend", default="all", help="jax, torch, tensorflow or all (default)")
-    k.add_argument("--user", action="store_true", help="install into your user Jupyter folder instead of this environment")
+    k.add_argument(
+        "--user", action="store_true", help="install into your user Jupyter folder instead of this environment"
+    )
     k.add_argument("--quiet", action="store_true")
     k.set_defaults(func=_kernels)
     return parser

@@ -20,7 +20,10 @@ def _probe(name, timeout=180):
     try:
         done = subprocess.run(
             [sys.executable, "-m", "kerasdl.runtime", "--json"],
-            env=env, capture_output=True, text=True, timeout=timeout,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return {"error": f"importing {name} took over {timeout} s"}
@@ -35,10 +38,24 @@ def checks():
     rows = []
     versions = runtime.versions()
     python_ok = sys.version_info >= (3, 10)
-    rows.append(("python", sys.executable, OK if python_ok else PROBLEM, versions["python"],
-                 "" if python_ok else "use Python 3.10 or newer (3.11 is tested)"))
-    rows.append(("keras", "keras", OK if versions["keras"] else PROBLEM,
-                 versions["keras"] or "not installed", "" if versions["keras"] else _INSTALL_FIX))
+    rows.append(
+        (
+            "python",
+            sys.executable,
+            OK if python_ok else PROBLEM,
+            versions["python"],
+            "" if python_ok else "use Python 3.10 or newer (3.11 is tested)",
+        )
+    )
+    rows.append(
+        (
+            "keras",
+            "keras",
+            OK if versions["keras"] else PROBLEM,
+            versions["keras"] or "not installed",
+            "" if versions["keras"] else _INSTALL_FIX,
+        )
+    )
 
     try:
         name, reason = backend.active()
@@ -57,8 +74,15 @@ def checks():
         info = probes[name]
         version = versions.get(name)
         if "error" in info or info.get("error"):
-            rows.append((name, "framework", PROBLEM, info.get("error", "?"),
-                         f'pip install -e ".[{name}]"' if not version else "see the error; reinstall with `make run`"))
+            rows.append(
+                (
+                    name,
+                    "framework",
+                    PROBLEM,
+                    info.get("error", "?"),
+                    f'pip install -e ".[{name}]"' if not version else "see the error; reinstall with `make run`",
+                )
+            )
             continue
         devices = ", ".join(f"{kind} {desc}" for kind, desc in info["devices"]) or "none"
         rows.append((name, f"{name} {version}", OK, devices, ""))
@@ -68,8 +92,15 @@ def checks():
             kernel = kernels.require(name)
             rows.append(("kernel", kernel, OK, kernels.DISPLAY_NAMES[name], ""))
         except KerasdlError as error:
-            rows.append(("kernel", kernels.kernel_name(name), PROBLEM, str(error).split(":")[0],
-                         "run `kerasdl kernels install`"))
+            rows.append(
+                (
+                    "kernel",
+                    kernels.kernel_name(name),
+                    PROBLEM,
+                    str(error).split(":")[0],
+                    "run `kerasdl kernels install`",
+                )
+            )
 
     rows.extend(_data_rows())
     return rows
@@ -88,12 +119,26 @@ def _data_rows():
         text = data.load_text()
         rows.append(("data", "Python docs text", OK, f"{len(text):,} characters, offline", ""))
     except Exception as error:
-        rows.append(("data", "Python docs text", PROBLEM, str(error).splitlines()[0],
-                     "use a Python with its standard library's pydoc_data, or pass a text file"))
+        rows.append(
+            (
+                "data",
+                "Python docs text",
+                PROBLEM,
+                str(error).splitlines()[0],
+                "use a Python with its standard library's pydoc_data, or pass a text file",
+            )
+        )
     for name in ("mnist", "fashion_mnist", "cifar10"):
         cached = data.is_cached(name)
-        rows.append(("data", name, INFO, "cached" if cached else "not cached: needs the network once",
-                     "" if cached else "offline, use kerasdl.data.load_digits()"))
+        rows.append(
+            (
+                "data",
+                name,
+                INFO,
+                "cached" if cached else "not cached: needs the network once",
+                "" if cached else "offline, use kerasdl.data.load_digits()",
+            )
+        )
     return rows
 
 
@@ -118,6 +163,8 @@ def _doctor(args):
 
 
 def add_parser(commands):
-    parser = commands.add_parser("doctor", help="check Python, keras, the three frameworks, devices, kernels and offline data")
+    parser = commands.add_parser(
+        "doctor", help="check Python, keras, the three frameworks, devices, kernels and offline data"
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.set_defaults(func=_doctor)

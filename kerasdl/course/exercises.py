@@ -53,7 +53,8 @@ def _near_marker(line):
         return like(words[0], "beginsolution", 0.85) or like(words[0], "endsolution", 0.85)
     edge, rest = words[0], words[1]
     return (like(edge, "begin", 0.75) or like(edge, "end", 0.75)) and (
-        rest.startswith("sol") or like(rest, "solution", 0.75))
+        rest.startswith("sol") or like(rest, "solution", 0.75)
+    )
 
 
 def _strip_regions(source, stub, where):
@@ -63,12 +64,16 @@ def _strip_regions(source, stub, where):
         marker = _MARKER.search(line)
         kind = marker.group(1).upper() if marker else None
         if kind is None and _near_marker(line):
-            raise KerasdlError(f"{where}: line {number} `{line.strip()[:60]}` looks like a solution marker but "
-                               f"is not one: write `### {BEGIN}` or `### {END}`")
+            raise KerasdlError(
+                f"{where}: line {number} `{line.strip()[:60]}` looks like a solution marker but "
+                f"is not one: write `### {BEGIN}` or `### {END}`"
+            )
         if kind == "BEGIN":
             if inside:
-                raise KerasdlError(f"{where}: `### {BEGIN}` on line {number} is nested inside the region "
-                                   f"opened on line {begun}: close each region before opening another")
+                raise KerasdlError(
+                    f"{where}: `### {BEGIN}` on line {number} is nested inside the region "
+                    f"opened on line {begun}: close each region before opening another"
+                )
             inside, begun, count = True, number, count + 1
             indent = line[: len(line) - len(line.lstrip())]
             out.append(indent + stub)
@@ -124,8 +129,10 @@ def generate(solution, label="solution"):
         for key in _RUN_METADATA:
             cell.metadata.pop(key, None)
     if not regions:
-        raise KerasdlError(f"{label} has no `### {BEGIN}` / `### {END}` regions: "
-                           "mark what the learner should write, or move it out of solutions/")
+        raise KerasdlError(
+            f"{label} has no `### {BEGIN}` / `### {END}` regions: "
+            "mark what the learner should write, or move it out of solutions/"
+        )
     return notebook
 
 
@@ -220,8 +227,10 @@ def build(solutions="solutions", exercises="exercises", check=False, force=False
                 outcome[target] = f"backed up to {_backup(target).name}"
         else:
             outcome[target] = "kept"
-            echo(f"{target}: kept, it was edited since it was generated; to regenerate it, "
-                 f"run `kerasdl exercises build --force` (your file is saved as {name}.bak-<time>)")
+            echo(
+                f"{target}: kept, it was edited since it was generated; to regenerate it, "
+                f"run `kerasdl exercises build --force` (your file is saved as {name}.bak-<time>)"
+            )
             continue
         with _writing(target):
             exercises.mkdir(parents=True, exist_ok=True)
@@ -244,24 +253,30 @@ def _command(args):
     current = sum(v == "up to date" for v in outcome.values())
     if args.check:
         stale = len(outcome) - current
-        print(f"{current} of {len(outcome)} exercises up to date" + (
-            "; run `kerasdl exercises build` to regenerate" if stale else ""))
+        print(
+            f"{current} of {len(outcome)} exercises up to date"
+            + ("; run `kerasdl exercises build` to regenerate" if stale else "")
+        )
         return 1 if stale else 0
     kept = sum(v == "kept" for v in outcome.values())
-    print(f"{len(outcome)} exercises: {len(outcome) - current - kept} written, {current} up to date, "
-          f"{kept} kept")
+    print(f"{len(outcome)} exercises: {len(outcome) - current - kept} written, {current} up to date, {kept} kept")
     return 1 if kept else 0
 
 
 def add_parser(commands):
     """Add the `exercises` command to the kerasdl command line."""
-    p = commands.add_parser("exercises", help="generate exercises/ from solutions/",
-                            description=__doc__.split("\n\n")[0])
+    p = commands.add_parser(
+        "exercises", help="generate exercises/ from solutions/", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("action", choices=["build"])
-    p.add_argument("--check", action="store_true",
-                   help="write nothing; exit 1 listing exercises that are missing or out of date")
-    p.add_argument("--force", action="store_true",
-                   help="regenerate exercises a learner edited, after backing each up to <name>.ipynb.bak-<time>")
+    p.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 listing exercises that are missing or out of date"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="regenerate exercises a learner edited, after backing each up to <name>.ipynb.bak-<time>",
+    )
     p.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default solutions)")
     p.add_argument("--exercises", default="exercises", help="folder to write exercises to (default exercises)")
     p.set_defaults(func=_command)

@@ -39,15 +39,25 @@ def table(grades):
         block = [g for g in grades if g.exercise == exercise]
         names = _names(max(block, key=lambda g: len(g.items)).items)
         header = ["notebook", "backend", *map(str, range(1, len(names) + 1)), "score"]
-        rows = [[g.notebook, g.backend, *[SYMBOLS[i.status] for i in g.items],
-                 *[""] * (len(names) - len(g.items)), f"{g.score}/{g.total}" + (" T" if g.tampered else "")]
-                for g in block]
+        rows = [
+            [
+                g.notebook,
+                g.backend,
+                *[SYMBOLS[i.status] for i in g.items],
+                *[""] * (len(names) - len(g.items)),
+                f"{g.score}/{g.total}" + (" T" if g.tampered else ""),
+            ]
+            for g in block
+        ]
         lines += [f"exercise {exercise}", *_rows(header, rows), ""]
         lines += [f"{n:>3}  {name}" for n, name in enumerate(names, 1)] + [""]
     others = [g for g in grades if not g.exercise]
     if others:
-        lines += ["not graded", *_rows(["notebook", "backend", "why"], [[g.notebook, g.backend, g.reason or ""]
-                                                                       for g in others]), ""]
+        lines += [
+            "not graded",
+            *_rows(["notebook", "backend", "why"], [[g.notebook, g.backend, g.reason or ""] for g in others]),
+            "",
+        ]
     lines.append("     " + "  ".join(f"{symbol} {status}" for status, symbol in SYMBOLS.items()))
     details, answers = [], []
     for g in grades:
@@ -62,8 +72,11 @@ def table(grades):
         details += [f"{where}: {note}" for note in g.notes]
         for name, item in zip(names, g.items):
             if item.status == RECORDED:
-                answers += [f"{where} ✎ {name}", f"    answer: {_short(item.answer)}",
-                            f"    model answer: {_short(item.model_answer)}"]
+                answers += [
+                    f"{where} ✎ {name}",
+                    f"    answer: {_short(item.answer)}",
+                    f"    model answer: {_short(item.model_answer)}",
+                ]
     if details:
         lines += ["", *details]
     if answers:
@@ -101,8 +114,13 @@ def gradebook(grades, exercises):
             g = best.get((learner, exercise.id, name))
             row += [g.score if g else "", g.total if g else exercise.total]
         row.append("; ".join(f"{g.exercise} ({g.backend})" for g in grades if g.learner == learner and g.tampered))
-        row.append("; ".join(f"{Path(g.notebook).name} ({g.reason})" for g in grades
-                             if g.learner == learner and not g.exercise and g.backend == backends[0]))
+        row.append(
+            "; ".join(
+                f"{Path(g.notebook).name} ({g.reason})"
+                for g in grades
+                if g.learner == learner and not g.exercise and g.backend == backends[0]
+            )
+        )
         writer.writerow(row)
     return out.getvalue()
 
@@ -127,5 +145,6 @@ def is_grades(path):
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return False
-    return isinstance(data, list) and all(isinstance(g, dict) and {"notebook", "backend", "items"} <= set(g)
-                                          for g in data)
+    return isinstance(data, list) and all(
+        isinstance(g, dict) and {"notebook", "backend", "items"} <= set(g) for g in data
+    )

@@ -43,8 +43,14 @@ from kerasdl.errors import KerasdlError
 DEFAULT_TIMEOUT = 600  # seconds per cell
 PASSED, FAILED, RECORDED = "passed", "failed", "recorded"
 NOT_ATTEMPTED, TAMPERED, ERROR = "not attempted", "tampered", "error"
-SYMBOLS = {PASSED: checks.PASSED, FAILED: checks.FAILED, RECORDED: checks.RECORDED, NOT_ATTEMPTED: "–",
-           TAMPERED: "T", ERROR: "!"}
+SYMBOLS = {
+    PASSED: checks.PASSED,
+    FAILED: checks.FAILED,
+    RECORDED: checks.RECORDED,
+    NOT_ATTEMPTED: "–",
+    TAMPERED: "T",
+    ERROR: "!",
+}
 ROLE = "kerasdl_grade"  # cell metadata key of the grader's copy
 MAX_NOTEBOOK_BYTES = 64 * 2**20
 
@@ -92,8 +98,12 @@ class Grade:
     @property
     def full_marks(self):
         """Every scored item passed, every written answer recorded, and nothing tampered with."""
-        return (self.total > 0 and self.score == self.total and not self.tampered
-                and all(item.status == RECORDED for item in self.items if not item.scored))
+        return (
+            self.total > 0
+            and self.score == self.total
+            and not self.tampered
+            and all(item.status == RECORDED for item in self.items if not item.scored)
+        )
 
     def as_dict(self):
         """Return the grade as plain JSON-ready data."""
@@ -135,13 +145,17 @@ def align(cells, exercise):
         low = max((i for n, i in matches.items() if n < check.number), default=-1)
         high = min((i for n, i in matches.items() if n > check.number), default=len(cells))
         candidates = [i for i in marked if i not in used and low < i < high]
-        candidate = max(candidates, default=None, key=lambda i: difflib.SequenceMatcher(
-            None, _normal(cells[i].source), _normal(check.source)).ratio())  # the likeliest edit of it
+        candidate = max(
+            candidates,
+            default=None,
+            key=lambda i: difflib.SequenceMatcher(None, _normal(cells[i].source), _normal(check.source)).ratio(),
+        )  # the likeliest edit of it
         if candidate is not None:
             matches[check.number] = candidate
             used.add(candidate)
-    changed = sorted(n for n, i in matches.items()
-                     if _normal(cells[i].source) != _normal(exercise.checks[n - 1].source))
+    changed = sorted(
+        n for n, i in matches.items() if _normal(cells[i].source) != _normal(exercise.checks[n - 1].source)
+    )
     return matches, changed, [i for i in marked if i not in used]
 
 
@@ -157,16 +171,23 @@ def prepare(submission, exercise, run_nonce):
         if check.number not in matches:
             later = min((i for n, i in matches.items() if n > check.number), default=len(cells))
             put_back.setdefault(later, []).append(check.number)
-    prepared = new_notebook(metadata={"kernelspec": submission.metadata.get("kernelspec", {}),
-                                      ROLE: {"exercise": exercise.id, "solution": exercise.path.name}})
+    prepared = new_notebook(
+        metadata={
+            "kernelspec": submission.metadata.get("kernelspec", {}),
+            ROLE: {"exercise": exercise.id, "solution": exercise.path.name},
+        }
+    )
 
     def grader_cell(source, role):
         return new_code_cell(source, metadata={ROLE: role, "tags": ["raises-exception"]})
 
     def add_check(number, cell_number):
         check = exercise.checks[number - 1]
-        prepared.cells.append(grader_cell(guard.check_cell(run_nonce, number, check.source, check.aliases),
-                                          {"check": number, "cell": cell_number}))
+        prepared.cells.append(
+            grader_cell(
+                guard.check_cell(run_nonce, number, check.source, check.aliases), {"check": number, "cell": cell_number}
+            )
+        )
         prepared.cells.append(grader_cell(guard.after_cell(run_nonce, number), {"after": number}))
 
     prepared.cells.append(grader_cell(guard.guard_cell(run_nonce), {"guard": True}))
@@ -184,18 +205,23 @@ def prepare(submission, exercise, run_nonce):
                 add_check(at[index], number)
                 continue
             role = {"cell": number, **({"added": True} if index in added else {})}
-            prepared.cells.append(new_code_cell(cell.source, metadata={
-                ROLE: role, "tags": sorted({*tags, "raises-exception"})}))
+            prepared.cells.append(
+                new_code_cell(cell.source, metadata={ROLE: role, "tags": sorted({*tags, "raises-exception"})})
+            )
         elif cell.cell_type == "markdown":
             prepared.cells.append(new_markdown_cell(cell.source, metadata={"tags": tags}))
         else:
             prepared.cells.append(new_raw_cell(cell.source, metadata={"tags": tags}))
-    found = [f"check {n} (code cell {numbers[matches[n]]}) was edited: the instructor's check ran instead"
-             for n in changed]
-    found += [f"check {n} was deleted: the instructor's check was put back"
-              for n in sorted(n for numbers in put_back.values() for n in numbers)]
-    found += [f"code cell {numbers[i]} is an extra check cell (# NBVAL_CHECK_OUTPUT): its output was ignored"
-              for i in added]
+    found = [
+        f"check {n} (code cell {numbers[matches[n]]}) was edited: the instructor's check ran instead" for n in changed
+    ]
+    found += [
+        f"check {n} was deleted: the instructor's check was put back"
+        for n in sorted(n for numbers in put_back.values() for n in numbers)
+    ]
+    found += [
+        f"code cell {numbers[i]} is an extra check cell (# NBVAL_CHECK_OUTPUT): its output was ignored" for i in added
+    ]
     return prepared, found
 
 
@@ -225,7 +251,7 @@ class _Run:
         self.started = {r["start"] for r in records if isinstance(r.get("start"), int)}
         end = next((r for r in records if "end" in r), {})
         self.reason = result.get("reason") or end.get("reason")
-        self.stopped = (max(self.started, default=-1) if self.reason else None)
+        self.stopped = max(self.started, default=-1) if self.reason else None
 
     def where(self, index):
         role = self.roles[index] if 0 <= index < len(self.roles) else {}
@@ -252,14 +278,28 @@ def _merge(verdicts):
 def _unprinted(run, index, previous):
     """Return (status, detail) for an item that the check cell at `index` ran without printing."""
     own = _error(run.outputs.get(index))
-    first = next(((i, e) for i in range(previous + 1, index + 1)
-                  if "after" not in run.roles[i] and (e := _error(run.outputs.get(i)))), None)
+    first = next(
+        (
+            (i, e)
+            for i in range(previous + 1, index + 1)
+            if "after" not in run.roles[i] and (e := _error(run.outputs.get(i)))
+        ),
+        None,
+    )
     for where, error in [(index, own), first or (None, None)]:
         if error and error[0] == "NotImplementedError":
             return NOT_ATTEMPTED, f"NotImplementedError ({run.where(where)})"
     if own and own[0] == "NameError":  # a name an unfinished part would have defined (a check put back late)
-        stub = max((i for i in range(index) if "cell" in run.roles[i] and "check" not in run.roles[i]
-                    and (_error(run.outputs.get(i)) or ("",))[0] == "NotImplementedError"), default=None)
+        stub = max(
+            (
+                i
+                for i in range(index)
+                if "cell" in run.roles[i]
+                and "check" not in run.roles[i]
+                and (_error(run.outputs.get(i)) or ("",))[0] == "NotImplementedError"
+            ),
+            default=None,
+        )
         if stub is not None:
             return NOT_ATTEMPTED, f"NotImplementedError ({run.where(stub)})"
     if first:
@@ -273,13 +313,17 @@ def score(prepared, result, exercise, run_nonce):
     run = _Run(prepared, result)
     check_at = {role["check"]: i for i, role in enumerate(run.roles) if "check" in role}
     after_at = {role["after"]: i for i, role in enumerate(run.roles) if "after" in role}
-    reference = next((data for kind, data in guard.tagged_lines(_stdout(run.outputs.get(0)), run_nonce)
-                      if kind == "guard"), None)
+    reference = next(
+        (data for kind, data in guard.tagged_lines(_stdout(run.outputs.get(0)), run_nonce) if kind == "guard"), None
+    )
     failure = None
     if reference is None:
         guard_error = _error(run.outputs.get(0))
-        failure = (run.stop_detail() if run.reason and run.stopped in (None, -1, 0) else
-                   "the grader's first cell failed" + (f": {guard_error[0]}: {guard_error[1]}" if guard_error else ""))
+        failure = (
+            run.stop_detail()
+            if run.reason and run.stopped in (None, -1, 0)
+            else "the grader's first cell failed" + (f": {guard_error[0]}: {guard_error[1]}" if guard_error else "")
+        )
     items, tampered, notes, previous = [], [], [], 0
     for check in exercise.checks:
         index, after = check_at[check.number], after_at[check.number]
@@ -292,8 +336,9 @@ def score(prepared, result, exercise, run_nonce):
             elif before is not None:
                 problems += [f"before it ran, {d}" for d in guard.differences(reference, before)]
             if after in run.started:
-                later = next((d for k, d in guard.tagged_lines(_stdout(run.outputs.get(after)), run_nonce)
-                              if k == "after"), None)
+                later = next(
+                    (d for k, d in guard.tagged_lines(_stdout(run.outputs.get(after)), run_nonce) if k == "after"), None
+                )
                 if later is None and run.stopped != after:
                     problems.append("the snapshot after it did not run")
                 elif later is not None:
@@ -333,8 +378,10 @@ def score(prepared, result, exercise, run_nonce):
         if "cell" in run.roles[index] and "check" not in run.roles[index]:
             own = [n for n, _ in checks.parse(_stdout(outputs)) if n in names]
             if own:
-                notes.append(f"{run.where(index)} printed {len(own)} verdict line(s) of its own: ignored "
-                             "(only the grader's check cells count)")
+                notes.append(
+                    f"{run.where(index)} printed {len(own)} verdict line(s) of its own: ignored "
+                    "(only the grader's check cells count)"
+                )
     if failure and reference is None:
         notes.append(failure)
     return items, tampered, notes
@@ -365,8 +412,11 @@ def find_submissions(paths):
         if not path.exists():
             raise KerasdlError(f"no such notebook or folder: {path}")
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*.ipynb") if p.is_file()
-                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            found += sorted(
+                p
+                for p in path.rglob("*.ipynb")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
         elif path.suffix == ".ipynb":
             found.append(path)
         else:
@@ -428,8 +478,11 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
                 continue
             key = answer_key.exercise_id(submission)
             if key is None or key not in exercises:
-                grade_.reason = ("not graded: no exercise id in its notebook metadata" if key is None else
-                                 f"not graded: exercise id {key!r} is not one of the solutions'")
+                grade_.reason = (
+                    "not graded: no exercise id in its notebook metadata"
+                    if key is None
+                    else f"not graded: exercise id {key!r} is not one of the solutions'"
+                )
                 continue
             if exercises[key].problem:
                 grade_.reason = f"not graded: {exercises[key].problem}"
@@ -440,8 +493,14 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
             import nbformat
 
             cells = sum(c.cell_type == "code" for c in job.prepared.cells)
-            job.spec = {"notebook": nbformat.writes(job.prepared), "backend": name, "profile": profile,
-                        "timeout": timeout, "wall": timeout * cells + sandbox.STARTUP_SECONDS, **options}
+            job.spec = {
+                "notebook": nbformat.writes(job.prepared),
+                "backend": name,
+                "profile": profile,
+                "timeout": timeout,
+                "wall": timeout * cells + sandbox.STARTUP_SECONDS,
+                **options,
+            }
     return jobs
 
 
@@ -488,8 +547,12 @@ def _distributed(specs, address):
         message = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise KerasdlError(f"cannot reach the Dask scheduler at {address}: {message[:160]}") from None
     with client:
-        futures = {client.submit(sandbox.run, spec, pure=False, key=f"kerasdl-grade-{index}-{spec['backend']}-"
-                                 f"{time.time_ns()}"): index for index, spec in specs}
+        futures = {
+            client.submit(
+                sandbox.run, spec, pure=False, key=f"kerasdl-grade-{index}-{spec['backend']}-{time.time_ns()}"
+            ): index
+            for index, spec in specs
+        }
         for future in as_completed(futures):
             yield futures[future], _outcome(future)
 
@@ -502,9 +565,20 @@ def _outcome(future):
         return {"records": [], "reason": f"not run: {message[:200]}"}
 
 
-def grade_all(paths, backends=(DEFAULT,), profile="quick", timeout=DEFAULT_TIMEOUT, solutions="solutions",
-              out=None, jobs=1, scheduler=None, no_sandbox=False, memory=None, force=False,
-              echo=lambda line: print(line, flush=True)):
+def grade_all(
+    paths,
+    backends=(DEFAULT,),
+    profile="quick",
+    timeout=DEFAULT_TIMEOUT,
+    solutions="solutions",
+    out=None,
+    jobs=1,
+    scheduler=None,
+    no_sandbox=False,
+    memory=None,
+    force=False,
+    echo=lambda line: print(line, flush=True),
+):
     """Grade every notebook in `paths` (files or folders) on each backend, printing progress; return the Grades."""
     if profile not in runtime.PROFILES:
         raise KerasdlError(f"profile {profile!r} is not one of {', '.join(runtime.PROFILES)}")
@@ -515,8 +589,11 @@ def grade_all(paths, backends=(DEFAULT,), profile="quick", timeout=DEFAULT_TIMEO
     exercises, problems = answer_key.load(solutions)
     for problem in problems:
         echo(f"{problem}: its submissions are not graded")
-    options = {"no_sandbox": bool(no_sandbox), "memory": memory or sandbox.DEFAULT_MEMORY,
-               "threads": None if scheduler else max(1, (os.cpu_count() or 1) // jobs)}
+    options = {
+        "no_sandbox": bool(no_sandbox),
+        "memory": memory or sandbox.DEFAULT_MEMORY,
+        "threads": None if scheduler else max(1, (os.cpu_count() or 1) // jobs),
+    }
     planned = _plan(paths, backends, profile, timeout, exercises, out, force, options)
     if not scheduler:  # Dask workers check their own machine
         sandbox.require(no_sandbox)
@@ -534,16 +611,26 @@ def grade_all(paths, backends=(DEFAULT,), profile="quick", timeout=DEFAULT_TIMEO
         grade_ = _finish(job, result)
         done += 1
         flag = "  tampered" if grade_.tampered else ""
-        echo(f"[{done}/{len(planned)}] {job.backend:<10} {job.label:<{width}}  "
-             f"{grade_.score}/{grade_.total}  {grade_.seconds:.1f} s{flag}")
+        echo(
+            f"[{done}/{len(planned)}] {job.backend:<10} {job.label:<{width}}  "
+            f"{grade_.score}/{grade_.total}  {grade_.seconds:.1f} s{flag}"
+        )
     return [job.grade for job in planned]
 
 
-def grade(path, backend=DEFAULT, profile="quick", timeout=DEFAULT_TIMEOUT, solutions="solutions",
-          no_sandbox=False, memory=None):
+def grade(
+    path,
+    backend=DEFAULT,
+    profile="quick",
+    timeout=DEFAULT_TIMEOUT,
+    solutions="solutions",
+    no_sandbox=False,
+    memory=None,
+):
     """Execute the notebook at `path` on `backend` and return its Grade; the notebook is only read."""
-    return grade_all([path], [backend], profile, timeout, solutions, no_sandbox=no_sandbox, memory=memory,
-                     echo=lambda line: None)[0]
+    return grade_all(
+        [path], [backend], profile, timeout, solutions, no_sandbox=no_sandbox, memory=memory, echo=lambda line: None
+    )[0]
 
 
 # ------------------------------------------------------------------ the command
@@ -570,10 +657,20 @@ def _command(args):
     if details:
         runner.check_target(details, args.force, gradebook.is_grades, what="--json file")
     if args.no_sandbox:
-        print("kerasdl grade: --no-sandbox: each notebook runs with your user's rights, files and network",
-              flush=True)
-    grades = grade_all(args.paths, backends, args.profile, args.timeout, args.solutions, args.out, args.jobs,
-                       args.scheduler, args.no_sandbox, memory, args.force)
+        print("kerasdl grade: --no-sandbox: each notebook runs with your user's rights, files and network", flush=True)
+    grades = grade_all(
+        args.paths,
+        backends,
+        args.profile,
+        args.timeout,
+        args.solutions,
+        args.out,
+        args.jobs,
+        args.scheduler,
+        args.no_sandbox,
+        memory,
+        args.force,
+    )
     from kerasdl.course import gradebook as book
 
     print()
@@ -585,37 +682,65 @@ def _command(args):
     full = sum(g.full_marks for g in grades)
     tampered = sum(bool(g.tampered) for g in grades)
     written = [f"gradebook {args.csv}" if args.csv else "", f"items {details}" if details else ""]
-    print(f"\n{full} of {len(grades)} notebooks got full marks" + (f"; {tampered} tampered" if tampered else "")
-          + "".join(f"; {w}" for w in written if w), flush=True)
+    print(
+        f"\n{full} of {len(grades)} notebooks got full marks"
+        + (f"; {tampered} tampered" if tampered else "")
+        + "".join(f"; {w}" for w in written if w),
+        flush=True,
+    )
     return 0 if full == len(grades) else 1
 
 
 def add_parser(commands):
     """Add the `grade` command to the kerasdl command line."""
-    p = commands.add_parser("grade", help="run exercise notebooks in a sandbox and score them with the "
-                            "instructor's checks", description=__doc__.split("\n\n")[0])
-    p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="notebooks, or folders of them: submissions/<learner>/<exercise>.ipynb")
+    p = commands.add_parser(
+        "grade",
+        help="run exercise notebooks in a sandbox and score them with the instructor's checks",
+        description=__doc__.split("\n\n")[0],
+    )
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="notebooks, or folders of them: submissions/<learner>/<exercise>.ipynb"
+    )
     p.add_argument("--backend", default=DEFAULT, help=f"{', '.join(BACKENDS)} or all (default {DEFAULT})")
     p.add_argument("--profile", default="quick", choices=runtime.PROFILES, help="KERASDL_PROFILE (default quick)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                   help=f"seconds a single cell may run, rounded up to a whole number (default {DEFAULT_TIMEOUT})")
-    p.add_argument("--solutions", default="solutions",
-                   help="folder of the instructor's solution notebooks: the answer key (default solutions)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds a single cell may run, rounded up to a whole number (default {DEFAULT_TIMEOUT})",
+    )
+    p.add_argument(
+        "--solutions",
+        default="solutions",
+        help="folder of the instructor's solution notebooks: the answer key (default solutions)",
+    )
     p.add_argument("-j", "--jobs", type=int, default=1, help="notebooks to run at once on this machine (default 1)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the notebooks on a Dask cluster instead, e.g. tcp://host:8786 "
-                        "(workers started with `dask worker ADDRESS` where the kit is installed)")
-    p.add_argument("--memory", metavar="SIZE",
-                   help="memory limit of each notebook's processes together, e.g. 4G "
-                        f"(default {sandbox.DEFAULT_MEMORY // 2**30}G)")
-    p.add_argument("--no-sandbox", action="store_true",
-                   help="run without bubblewrap, with your own rights (only for notebooks you trust)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the notebooks on a Dask cluster instead, e.g. tcp://host:8786 "
+        "(workers started with `dask worker ADDRESS` where the kit is installed)",
+    )
+    p.add_argument(
+        "--memory",
+        metavar="SIZE",
+        help="memory limit of each notebook's processes together, e.g. 4G "
+        f"(default {sandbox.DEFAULT_MEMORY // 2**30}G)",
+    )
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run without bubblewrap, with your own rights (only for notebooks you trust)",
+    )
     p.add_argument("--out", help="keep the executed notebooks in this folder (default: none kept)")
-    p.add_argument("--csv", metavar="FILE",
-                   help="write the gradebook (a row per learner) to FILE, and the items to FILE with .json")
+    p.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="write the gradebook (a row per learner) to FILE, and the items to FILE with .json",
+    )
     p.add_argument("--json", metavar="FILE", help="write every notebook's items, as JSON, to FILE")
-    p.add_argument("--force", action="store_true",
-                   help="overwrite --csv, --json and --out files that kerasdl did not write")
+    p.add_argument(
+        "--force", action="store_true", help="overwrite --csv, --json and --out files that kerasdl did not write"
+    )
     p.set_defaults(func=_command)
     return p

@@ -62,8 +62,10 @@ def _kerasdl_grade(step, nonce, check=0, aliases=None):
 
     def digest(name, value, depth=0):
         if isinstance(value, types.FunctionType):
-            return (f"f {value.__qualname__} {code_digest(value.__code__)} {simple(value.__defaults__)} "
-                    f"{simple(tuple(sorted((value.__kwdefaults__ or {}).items())))}")
+            return (
+                f"f {value.__qualname__} {code_digest(value.__code__)} {simple(value.__defaults__)} "
+                f"{simple(tuple(sorted((value.__kwdefaults__ or {}).items())))}"
+            )
         if isinstance(value, types.BuiltinFunctionType):
             return f"b {getattr(value, '__module__', '')}.{value.__qualname__}"
         if type(value).__name__ == "ufunc":
@@ -74,8 +76,10 @@ def _kerasdl_grade(step, nonce, check=0, aliases=None):
             return "p " + " ".join(str(digest(name, f, depth)) for f in (value.fget, value.fset))
         if isinstance(value, type) and depth == 0:
             members = sorted((k, digest(k, v, 1)) for k, v in vars(value).items())
-            return f"c {value.__module__}.{value.__qualname__} " + hashlib.sha256(
-                repr([m for m in members if m[1] is not None]).encode()).hexdigest()[:16]
+            return (
+                f"c {value.__module__}.{value.__qualname__} "
+                + hashlib.sha256(repr([m for m in members if m[1] is not None]).encode()).hexdigest()[:16]
+            )
         if isinstance(value, type):
             return f"c {value.__module__}.{value.__qualname__}"
         if hasattr(value, "__wrapped__") and callable(value):
@@ -85,8 +89,7 @@ def _kerasdl_grade(step, nonce, check=0, aliases=None):
         return None
 
     def names_of(module):
-        return sorted(k for k, v in vars(module).items()
-                      if not k.startswith("__") and digest(k, v) is not None)
+        return sorted(k for k, v in vars(module).items() if not k.startswith("__") and digest(k, v) is not None)
 
     def kind(item):
         target = item if isinstance(item, (type, types.FunctionType)) else type(item)
@@ -94,11 +97,23 @@ def _kerasdl_grade(step, nonce, check=0, aliases=None):
 
     def environment():
         manager = shell.input_transformer_manager
-        transformers = [*shell.input_transformers_cleanup, *shell.input_transformers_post,
-                        *shell.ast_transformers, *manager.cleanup_transforms, *manager.line_transforms,
-                        *manager.token_transformers]
-        methods = ("run_cell", "run_cell_async", "transform_cell", "run_ast_nodes", "run_code",
-                   "should_run_async", "transform_ast")
+        transformers = [
+            *shell.input_transformers_cleanup,
+            *shell.input_transformers_post,
+            *shell.ast_transformers,
+            *manager.cleanup_transforms,
+            *manager.line_transforms,
+            *manager.token_transformers,
+        ]
+        methods = (
+            "run_cell",
+            "run_cell_async",
+            "transform_cell",
+            "run_ast_nodes",
+            "run_code",
+            "should_run_async",
+            "transform_ast",
+        )
         return {
             "stdout": f"{kind(sys.stdout)} #{id(sys.stdout)}",
             "transformers": sorted(kind(t) for t in transformers),
@@ -143,10 +158,16 @@ def _kerasdl_grade(step, nonce, check=0, aliases=None):
         checks = importlib.import_module("kerasdl.checks")
         for found in pkgutil.iter_modules(checks.__path__, "kerasdl.checks."):
             importlib.import_module(found.name)
-        loaded = [m for m in sys.modules if (m == "kerasdl" or m.startswith("kerasdl."))
-                  and not m.startswith("kerasdl.course")]
-        scope = {name: names_of(sys.modules[name]) for name in ["builtins", "math", "numpy", *sorted(loaded)]
-                 if name in sys.modules}
+        loaded = [
+            m
+            for m in sys.modules
+            if (m == "kerasdl" or m.startswith("kerasdl.")) and not m.startswith("kerasdl.course")
+        ]
+        scope = {
+            name: names_of(sys.modules[name])
+            for name in ["builtins", "math", "numpy", *sorted(loaded)]
+            if name in sys.modules
+        }
         holder = types.ModuleType("_kerasdl_grade_reference")
         holder.scope, holder.stdout = scope, sys.stdout
         holder.modules, holder.details = snapshot(scope)
@@ -163,10 +184,19 @@ def _kerasdl_grade(step, nonce, check=0, aliases=None):
         if getattr(sys.stdout, "_kerasdl_tagged", False):
             sys.stdout = sys.stdout.stream
     modules, details = snapshot(holder.scope)
-    changed = sorted(f"{m}.{n}" for m, values in details.items() for n, d in values.items()
-                     if holder.details.get(m, {}).get(n) != d)
-    say(step, {"check": check, "modules": modules, "environment": environment(), "changed": changed[:20],
-               "kit": kit(holder.paths)})
+    changed = sorted(
+        f"{m}.{n}" for m, values in details.items() for n, d in values.items() if holder.details.get(m, {}).get(n) != d
+    )
+    say(
+        step,
+        {
+            "check": check,
+            "modules": modules,
+            "environment": environment(),
+            "changed": changed[:20],
+            "kit": kit(holder.paths),
+        },
+    )
     if step == "after":
         return
 
@@ -178,15 +208,25 @@ def _kerasdl_grade(step, nonce, check=0, aliases=None):
         try:
             value = importlib.import_module(module_name)
             if attribute:
-                value = (getattr(value, attribute) if hasattr(value, attribute)
-                         else importlib.import_module(f"{module_name}.{attribute}"))
+                value = (
+                    getattr(value, attribute)
+                    if hasattr(value, attribute)
+                    else importlib.import_module(f"{module_name}.{attribute}")
+                )
         except Exception:  # the solution imports it on some backend only: leave the name alone
             continue
         shell.user_ns[alias] = value
 
     anchor = sys._getframe(1).f_code.co_filename  # this cell's code: the instructor's source runs here
-    trusted = tuple(os.path.join(p, "") for p in {os.path.dirname(os.path.dirname(
-        sys.modules["kerasdl.checks"].__file__)), sys.prefix, sys.base_prefix, sys.exec_prefix})
+    trusted = tuple(
+        os.path.join(p, "")
+        for p in {
+            os.path.dirname(os.path.dirname(sys.modules["kerasdl.checks"].__file__)),
+            sys.prefix,
+            sys.base_prefix,
+            sys.exec_prefix,
+        }
+    )
 
     class Tagged:
         """sys.stdout during the check: tags lines written by the kit's code called from this cell."""
@@ -238,22 +278,28 @@ _SOURCE = inspect.getsource(_kerasdl_grade)
 
 def guard_cell(run_nonce):
     """Return the source of the cell that runs before the learner's first cell."""
-    return (f"{MARKER} snapshot of the checks and the kernel before any learner cell runs\n"
-            f"{_SOURCE}\n_kerasdl_grade('guard', {run_nonce!r})\ndel _kerasdl_grade\n")
+    return (
+        f"{MARKER} snapshot of the checks and the kernel before any learner cell runs\n"
+        f"{_SOURCE}\n_kerasdl_grade('guard', {run_nonce!r})\ndel _kerasdl_grade\n"
+    )
 
 
 def check_cell(run_nonce, number, instructor_source, aliases):
     """Return the source of check cell `number`: the grader's lines, then the instructor's source unchanged."""
     aliases = {name: list(target) for name, target in sorted(aliases.items())}
-    return (f"{MARKER} fresh checks, real names, tagged verdicts; the instructor's check follows\n"
-            f"{_SOURCE}\n_kerasdl_grade('before', {run_nonce!r}, {number}, {aliases!r})\n"
-            f"del _kerasdl_grade\n{instructor_source}")
+    return (
+        f"{MARKER} fresh checks, real names, tagged verdicts; the instructor's check follows\n"
+        f"{_SOURCE}\n_kerasdl_grade('before', {run_nonce!r}, {number}, {aliases!r})\n"
+        f"del _kerasdl_grade\n{instructor_source}"
+    )
 
 
 def after_cell(run_nonce, number):
     """Return the source of the cell that follows check cell `number`."""
-    return (f"{MARKER} snapshot after check {number}\n"
-            f"{_SOURCE}\n_kerasdl_grade('after', {run_nonce!r}, {number})\ndel _kerasdl_grade\n")
+    return (
+        f"{MARKER} snapshot after check {number}\n"
+        f"{_SOURCE}\n_kerasdl_grade('after', {run_nonce!r}, {number})\ndel _kerasdl_grade\n"
+    )
 
 
 def tagged_lines(text, run_nonce):
@@ -264,7 +310,7 @@ def tagged_lines(text, run_nonce):
     for line in str(text).splitlines():
         if not line.startswith(tag):
             continue
-        line = line[len(tag):]
+        line = line[len(tag) :]
         kind, _, rest = line.partition(" ")
         if kind in ("guard", "before", "after"):
             try:
@@ -276,9 +322,13 @@ def tagged_lines(text, run_nonce):
     return found
 
 
-_WHAT = {"stdout": "sys.stdout was replaced", "transformers": "IPython's input or AST transformers changed",
-         "shell": "the shell's run methods were replaced", "trace": "a trace function was set (sys.settrace)",
-         "profile": "a profile function was set (sys.setprofile)"}
+_WHAT = {
+    "stdout": "sys.stdout was replaced",
+    "transformers": "IPython's input or AST transformers changed",
+    "shell": "the shell's run methods were replaced",
+    "trace": "a trace function was set (sys.settrace)",
+    "profile": "a profile function was set (sys.setprofile)",
+}
 
 
 KIT_CHANGED = "the kit's files changed on disk while the notebook ran: grade it again"
@@ -295,8 +345,11 @@ def differences(reference, snapshot):
     if reference.get("kit") != snapshot.get("kit"):
         return [KIT_CHANGED]
     found = []
-    changed = [m for m, d in reference.get("modules", {}).items()
-               if m in snapshot.get("modules", {}) and snapshot["modules"][m] != d]
+    changed = [
+        m
+        for m, d in reference.get("modules", {}).items()
+        if m in snapshot.get("modules", {}) and snapshot["modules"][m] != d
+    ]
     if changed:
         names = [n for n in snapshot.get("changed", []) if any(n.startswith(m + ".") for m in changed)]
         found.append("changed " + ", ".join(names or changed))

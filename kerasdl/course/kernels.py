@@ -36,8 +36,14 @@ def spec(name, python=None):
     """Return the kernel.json contents for backend `name`."""
     name = backend.normalize(name)
     return {
-        "argv": [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                 "--IPKernelApp.capture_fd_output=False"],
+        "argv": [
+            python or sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--IPKernelApp.capture_fd_output=False",
+        ],
         "display_name": DISPLAY_NAMES[name],
         "language": "python",
         "env": {
@@ -107,9 +113,7 @@ def require(name):
     kernel = kernel_name(name)
     folder = installed().get(kernel)
     if folder is None:
-        raise KerasdlError(
-            f"Jupyter kernel {kernel!r} is not installed: run `kerasdl kernels install` (or `make run`)"
-        )
+        raise KerasdlError(f"Jupyter kernel {kernel!r} is not installed: run `kerasdl kernels install` (or `make run`)")
     python = read_spec(folder)["argv"][0]
     if not Path(python).exists():
         raise KerasdlError(

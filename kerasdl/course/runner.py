@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 
 from kerasdl import results, runtime
-from kerasdl.course import kernels
 from kerasdl.backend import BACKENDS, DEFAULT, normalize
+from kerasdl.course import kernels
 from kerasdl.errors import KerasdlError
 
 DEFAULT_TIMEOUT = 900  # seconds per cell
@@ -132,8 +132,9 @@ def _failed_cell(notebook, cell_error):
     for a timeout or a dead kernel, the last code cell that started.
     """
     found = (None, None)
-    cells = [c for c in notebook.cells if c.cell_type == "code"
-             and "injected-parameters" not in c.metadata.get("tags", [])]
+    cells = [
+        c for c in notebook.cells if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
+    ]
     for number, cell in enumerate(cells, 1):
         if cell_error:
             if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
@@ -161,17 +162,27 @@ def _run(job, profile, timeout):
     with _environment(KERASDL_PROFILE=profile), _captured_stderr() as log:
         try:
             papermill.execute_notebook(
-                str(job.source), str(job.output.absolute()), kernel_name=job.kernel,
-                cwd=str(job.source.parent), execution_timeout=timeout,
-                progress_bar=False, log_output=False,
+                str(job.source),
+                str(job.output.absolute()),
+                kernel_name=job.kernel,
+                cwd=str(job.source.parent),
+                execution_timeout=timeout,
+                progress_bar=False,
+                log_output=False,
             )
         except Exception as exc:  # any failure belongs to this notebook only
             error = exc
         seconds = time.perf_counter() - start
         stderr = _last_words(log) if error is not None else None
 
-    result = Result(job.label, job.backend, profile, "passed" if error is None else "failed",
-                    round(seconds, 2), output=str(job.output))
+    result = Result(
+        job.label,
+        job.backend,
+        profile,
+        "passed" if error is None else "failed",
+        round(seconds, 2),
+        output=str(job.output),
+    )
     executed = None
     if job.output.exists():
         try:
@@ -239,8 +250,9 @@ def is_report(path):
         data = json.loads(text)
     except ValueError:
         return False
-    return isinstance(data, list) and all(isinstance(r, dict) and {"notebook", "backend", "status"} <= set(r)
-                                          for r in data)
+    return isinstance(data, list) and all(
+        isinstance(r, dict) and {"notebook", "backend", "status"} <= set(r) for r in data
+    )
 
 
 def check_target(path, force=False, ours=lambda path: False, what="output"):
@@ -260,8 +272,9 @@ def check_target(path, force=False, ours=lambda path: False, what="output"):
     if not os.access(parent, os.W_OK | os.X_OK):
         raise KerasdlError(f"cannot write {path}: {parent} is read-only")
     if path.exists() and not force and not ours(path):
-        raise KerasdlError(f"{path} exists and kerasdl did not write it: choose another {what}, "
-                           "or pass --force to overwrite it")
+        raise KerasdlError(
+            f"{path} exists and kerasdl did not write it: choose another {what}, or pass --force to overwrite it"
+        )
 
 
 def check_outputs(out, outputs, sources, force=False, ours=is_executed_notebook):
@@ -277,9 +290,7 @@ def check_outputs(out, outputs, sources, force=False, ours=is_executed_notebook)
 def _refuse_overwrite(output, sources):
     for source in sources:
         if output.resolve() == source or (output.exists() and os.path.samefile(output, source)):
-            raise KerasdlError(
-                f"output {output} would overwrite the source notebook {source}: choose another --out"
-            )
+            raise KerasdlError(f"output {output} would overwrite the source notebook {source}: choose another --out")
 
 
 def execute(source, output, backend, profile="quick", timeout=None):
@@ -337,8 +348,11 @@ def _label(source):
 def plan(notebooks, backends, out):
     """Return the Jobs that run each notebook on each backend into `out`; raise before any would overwrite a source."""
     names = output_names(notebooks)
-    jobs = [Job(source, Path(out) / name / names[source], name, kernels.kernel_name(name), _label(source))
-            for name in backends for source in notebooks]
+    jobs = [
+        Job(source, Path(out) / name / names[source], name, kernels.kernel_name(name), _label(source))
+        for name in backends
+        for source in notebooks
+    ]
     for job in jobs:
         _refuse_overwrite(job.output, notebooks)
     return jobs
@@ -383,8 +397,15 @@ def run_all(jobs, profile, timeout, workers=1):
                     result = future.result()
                 except Exception as exc:  # the worker process itself died
                     job = jobs[index]
-                    result = Result(job.label, job.backend, profile, "failed", 0.0,
-                                    reason=f"{type(exc).__name__}: {exc}", output=str(job.output))
+                    result = Result(
+                        job.label,
+                        job.backend,
+                        profile,
+                        "failed",
+                        0.0,
+                        reason=f"{type(exc).__name__}: {exc}",
+                        output=str(job.output),
+                    )
                 finish(index, result)
     return done
 
@@ -448,23 +469,37 @@ def _command(args):
     failed = sum(r.status != "passed" for r in outcomes)
     print()
     print(table(outcomes))
-    print(f"\n{len(outcomes) - failed} passed, {failed} failed (profile {args.profile}); "
-          f"report: {out / 'report.md'}", flush=True)
+    print(
+        f"\n{len(outcomes) - failed} passed, {failed} failed (profile {args.profile}); report: {out / 'report.md'}",
+        flush=True,
+    )
     return 1 if failed else 0
 
 
 def add_parser(commands):
     """Add the `run` command to the kerasdl command line."""
-    p = commands.add_parser("run", help="execute notebooks with papermill on one or more backends",
-                            description=__doc__.split("\n\n")[0])
+    p = commands.add_parser(
+        "run", help="execute notebooks with papermill on one or more backends", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("paths", nargs="*", metavar="PATH", help="notebooks or folders of notebooks (default: chapters)")
     p.add_argument("--backend", default=DEFAULT, help=f"{', '.join(BACKENDS)} or all (default {DEFAULT})")
-    p.add_argument("--profile", default="full", choices=runtime.PROFILES, help="KERASDL_PROFILE for the kernels (default full)")
+    p.add_argument(
+        "--profile", default="full", choices=runtime.PROFILES, help="KERASDL_PROFILE for the kernels (default full)"
+    )
     p.add_argument("--out", default="runs", help="folder for executed notebooks and the report (default runs)")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="notebooks to run at once, each in its own process (default 1)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                   help=f"seconds a single cell may run, rounded up to a whole number (default {DEFAULT_TIMEOUT})")
-    p.add_argument("--force", action="store_true",
-                   help="overwrite files in --out that kerasdl did not write (never a source notebook)")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=1, help="notebooks to run at once, each in its own process (default 1)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds a single cell may run, rounded up to a whole number (default {DEFAULT_TIMEOUT})",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files in --out that kerasdl did not write (never a source notebook)",
+    )
     p.set_defaults(func=_command)
     return p

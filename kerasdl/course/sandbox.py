@@ -48,12 +48,34 @@ POLL_SECONDS = 0.5
 STARTUP_SECONDS = 120  # on top of the per-cell timeouts: starting Python, the kernel, the imports
 MAX_RECORD = 64 * 2**20  # a JSON line longer than this (huge outputs) is dropped
 # Environment variables the notebook may see, when the caller sets them (threads, logs, devices).
-PASSED_THROUGH = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_CPP_MIN_LOG_LEVEL",
-                  "XLA_FLAGS", "XLA_PYTHON_CLIENT_PREALLOCATE", "CUDA_VISIBLE_DEVICES", "NVIDIA_TF32_OVERRIDE",
-                  "JAX_DEFAULT_MATMUL_PRECISION", "JAX_PLATFORMS", "KERAS_HOME", "TZ")
+PASSED_THROUGH = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "XLA_FLAGS",
+    "XLA_PYTHON_CLIENT_PREALLOCATE",
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_TF32_OVERRIDE",
+    "JAX_DEFAULT_MATMUL_PRECISION",
+    "JAX_PLATFORMS",
+    "KERAS_HOME",
+    "TZ",
+)
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
-_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf",
-        "hosts", "mime.types", "alternatives", "fonts")
+_ETC = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "hosts",
+    "mime.types",
+    "alternatives",
+    "fonts",
+)
 
 
 def bwrap():
@@ -69,7 +91,8 @@ def require(no_sandbox=False):
     if path is None:
         raise KerasdlError(
             "bubblewrap (bwrap) is not installed, so submissions cannot be sandboxed: install it "
-            "(`apt-get install bubblewrap`), or pass --no-sandbox to run them with your own rights")
+            "(`apt-get install bubblewrap`), or pass --no-sandbox to run them with your own rights"
+        )
     return path
 
 
@@ -97,10 +120,17 @@ def _kernel_paths(kernel):
 
 
 def _environment(job, home, runtime_dir):
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": home,
-           "TMPDIR": "/tmp", "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
-           "JUPYTER_RUNTIME_DIR": runtime_dir, "MPLCONFIGDIR": f"{home}/.config/matplotlib",
-           "KERASDL_PROFILE": job["profile"]}
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "JUPYTER_RUNTIME_DIR": runtime_dir,
+        "MPLCONFIGDIR": f"{home}/.config/matplotlib",
+        "KERASDL_PROFILE": job["profile"],
+    }
     env.update({name: os.environ[name] for name in PASSED_THROUGH if name in os.environ})
     if job.get("threads"):
         env.setdefault("OMP_NUM_THREADS", str(job["threads"]))
@@ -112,10 +142,30 @@ def command(job, folder, executable):
     import kerasdl
 
     kernel_folder, kernel_python = _kernel_paths(job["kernel"])
-    read_only = [*_SYSTEM, *(f"/etc/{name}" for name in _ETC), sys.base_prefix, sys.prefix,
-                 str(Path(kerasdl.__file__).parent), str(kernel_folder), str(kernel_python.parent.parent)]
-    argv = [executable, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
-            "--proc", "/proc", "--dev", "/dev", "--bind", str(folder), "/tmp"]
+    read_only = [
+        *_SYSTEM,
+        *(f"/etc/{name}" for name in _ETC),
+        sys.base_prefix,
+        sys.prefix,
+        str(Path(kerasdl.__file__).parent),
+        str(kernel_folder),
+        str(kernel_python.parent.parent),
+    ]
+    argv = [
+        executable,
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-all",
+        "--cap-drop",
+        "ALL",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--bind",
+        str(folder),
+        "/tmp",
+    ]
     for path in dict.fromkeys(read_only):
         argv += ["--ro-bind-try", path, path]
     argv += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
@@ -213,13 +263,23 @@ def run(job):
             if job.get("threads"):
                 env.setdefault("OMP_NUM_THREADS", str(job["threads"]))
             cwd = Path(folder, "submission")
-        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=env, cwd=cwd, start_new_session=True, pass_fds=passed)
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            pass_fds=passed,
+        )
         for fd in passed:
             os.close(fd)
         records, stderr = [], bytearray()
-        readers = [threading.Thread(target=_read_records, args=(process.stdout, records), daemon=True),
-                   threading.Thread(target=_read_tail, args=(process.stderr, stderr), daemon=True)]
+        readers = [
+            threading.Thread(target=_read_records, args=(process.stdout, records), daemon=True),
+            threading.Thread(target=_read_tail, args=(process.stderr, stderr), daemon=True),
+        ]
         for reader in readers:
             reader.start()
         try:
@@ -235,10 +295,17 @@ def run(job):
     if reason is None and worker_end is None:
         words = _last_words(bytes(stderr))
         reason = f"the grading process stopped unexpectedly (exit code {process.returncode})" + (
-            f": {words}" if words else "")
-    return {"records": records, "reason": reason, "seconds": round(seconds, 2), "peak_memory": peak,
-            "cpu_seconds": round(cpu, 2),
-            "stderr": _last_words(bytes(stderr)), "sandboxed": sandboxed}
+            f": {words}" if words else ""
+        )
+    return {
+        "records": records,
+        "reason": reason,
+        "seconds": round(seconds, 2),
+        "peak_memory": peak,
+        "cpu_seconds": round(cpu, 2),
+        "stderr": _last_words(bytes(stderr)),
+        "sandboxed": sandboxed,
+    }
 
 
 def _watch(process, job, start):
@@ -254,8 +321,10 @@ def _watch(process, job, start):
         resident = _usage([process.pid, *_descendants(process.pid)], cpu)
         peak = max(peak, resident)
         if resident > memory:
-            reason = (f"MemoryError: the notebook's processes used more than {_gib(memory)} "
-                      f"(the memory limit) and were stopped")
+            reason = (
+                f"MemoryError: the notebook's processes used more than {_gib(memory)} "
+                f"(the memory limit) and were stopped"
+            )
         elif time.perf_counter() - start > wall:
             reason = f"TimeoutError: the whole notebook ran longer than {wall:.0f} s and was stopped"
         if reason:
@@ -363,9 +432,16 @@ def worker():
         finished.add(cell_index)
         emit({"cell": cell_index, "outputs": cell.get("outputs", []), "execution": cell.metadata.get("execution")})
 
-    client = NotebookClient(notebook, timeout=job["timeout"], kernel_name=job["kernel"], allow_errors=True,
-                            startup_timeout=STARTUP_SECONDS, resources={"metadata": {"path": os.getcwd()}},
-                            on_cell_start=on_start, on_cell_executed=on_executed)
+    client = NotebookClient(
+        notebook,
+        timeout=job["timeout"],
+        kernel_name=job["kernel"],
+        allow_errors=True,
+        startup_timeout=STARTUP_SECONDS,
+        resources={"metadata": {"path": os.getcwd()}},
+        on_cell_start=on_start,
+        on_cell_executed=on_executed,
+    )
     reason = None
     try:
         client.execute()

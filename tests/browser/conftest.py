@@ -64,6 +64,7 @@ def shots():
 @pytest.fixture
 def shot(shots):
     """Return a function that saves the page's full-page screenshot as NAME.png and returns its path."""
+
     def save(page, name):
         path = shots / f"{name}.png"
         page.screenshot(path=path, full_page=True)
@@ -96,8 +97,7 @@ def page(request, browser, lab, shots):
     yield page
     failed = getattr(request.node, "report_call", None)
     if failed is not None and failed.failed:
-        page.screenshot(path=shots / f"FAILED-{re.sub(r'[^A-Za-z0-9_.-]', '_', request.node.name)}.png",
-                        full_page=True)
+        page.screenshot(path=shots / f"FAILED-{re.sub(r'[^A-Za-z0-9_.-]', '_', request.node.name)}.png", full_page=True)
     context.close()
     for session in lab.api("sessions"):
         lab.api(f"sessions/{session['id']}", method="DELETE")

@@ -26,8 +26,12 @@ CHROMIUM = Path(os.environ.get("KERASDL_CHROMIUM", "/usr/bin/chromium"))
 # the tests must touch nothing but 127.0.0.1, so those features are off and every other
 # host name resolves to nothing.
 CHROMIUM_ARGS = [
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-gpu", "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+    "--disable-quic",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
 # JupyterLab keeps only the cells in view in the page by default; the tests read them all.
@@ -77,22 +81,40 @@ class LabServer:
             (settings / name).write_text(json.dumps(values))
         env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "KERASDL_KERNEL", "JUPYTER_TOKEN")}
         env.update(
-            JUPYTER_CONFIG_DIR=str(self.folder / "config"), JUPYTER_DATA_DIR=str(self.folder / "data"),
-            JUPYTER_RUNTIME_DIR=str(self.folder / "runtime"), JUPYTER_PATH=str(self.kernels.parent),
-            JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(self.folder / "workspaces"),
-            KERASDL_PROFILE="quick", OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"),
-            TF_CPP_MIN_LOG_LEVEL="3", XLA_PYTHON_CLIENT_PREALLOCATE="false",
+            JUPYTER_CONFIG_DIR=str(self.folder / "config"),
+            JUPYTER_DATA_DIR=str(self.folder / "data"),
+            JUPYTER_RUNTIME_DIR=str(self.folder / "runtime"),
+            JUPYTER_PATH=str(self.kernels.parent),
+            JUPYTERLAB_SETTINGS_DIR=str(settings),
+            JUPYTERLAB_WORKSPACES_DIR=str(self.folder / "workspaces"),
+            KERASDL_PROFILE="quick",
+            OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"),
+            TF_CPP_MIN_LOG_LEVEL="3",
+            XLA_PYTHON_CLIENT_PREALLOCATE="false",
         )
         command = [
-            self.jupyter, "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-            "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.kit}", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            self.jupyter,
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.kit}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ]
         if os.geteuid() == 0:
             command.append("--allow-root")
         log = self.log_path.open("w")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        env=env, cwd=self.kit, preexec_fn=_die_with_parent)
+        self.process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=self.kit,
+            preexec_fn=_die_with_parent,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -129,8 +151,9 @@ class LabServer:
 
     def api(self, path, method="GET"):
         """Return the JSON answer of the server's REST API at /api/`path` (None when empty)."""
-        request = urllib.request.Request(f"{self.url}/api/{path}", method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            f"{self.url}/api/{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=10) as answer:
             body = answer.read()
         return json.loads(body) if body else None
@@ -179,8 +202,10 @@ class Notebook:
         page.goto(lab.link(path))
         self.panel = page.locator(".jp-NotebookPanel").filter(has=page.locator(".jp-Notebook")).last
         self.panel.locator(".jp-Cell").first.wait_for(timeout=timeout * 1000)
-        self._wait(lambda: self.panel.locator(".jp-Notebook-cell").count() == len(self.cells),
-                   f"{path}: the page never showed all {len(self.cells)} cells")
+        self._wait(
+            lambda: self.panel.locator(".jp-Notebook-cell").count() == len(self.cells),
+            f"{path}: the page never showed all {len(self.cells)} cells",
+        )
         self.wait_for_kernel()
 
     # ------------------------------------------------------------------ finding cells
@@ -227,8 +252,10 @@ class Notebook:
             status = self.panel.locator(".jp-Notebook-ExecutionIndicator").get_attribute("data-status")
             return status == "idle" and self.kernel_label() == shown
 
-        self._wait(ready, f"{self.path}: the kernel {display_name or ''} never became idle "
-                          f"(the page shows {self.kernel_label()!r})")
+        self._wait(
+            ready,
+            f"{self.path}: the kernel {display_name or ''} never became idle (the page shows {self.kernel_label()!r})",
+        )
 
     def picker_labels(self):
         """Open the kernel picker, return the kernels it offers to start (display names), and cancel it."""
@@ -269,8 +296,10 @@ class Notebook:
         if labels.count(display_name) != 1:
             dialog.locator(".jp-mod-reject").click()
             found = "not at all" if not labels else f"{labels.count(display_name)} times"
-            raise LabError(f"the kernel picker shows {display_name!r} {found} (it offers {labels}): "
-                           "a learner cannot pick that backend")
+            raise LabError(
+                f"the kernel picker shows {display_name!r} {found} (it offers {labels}): "
+                "a learner cannot pick that backend"
+            )
         dialog.locator("select").select_option(label=display_name)
         if screenshot:
             self.page.screenshot(path=screenshot, full_page=True)
@@ -282,15 +311,15 @@ class Notebook:
         label = self.kernel_label()
         self._menu("Kernel", "kernelmenu:restart-and-clear")
         self.page.locator(".jp-Dialog .jp-mod-accept").click()
-        self._wait(lambda: not self.cell_prompts(range(len(self.cells))),
-                   "the outputs were not cleared by the restart")
+        self._wait(lambda: not self.cell_prompts(range(len(self.cells))), "the outputs were not cleared by the restart")
         self.wait_for_kernel(label)
 
     # ------------------------------------------------------------------ editing and running
     def cell_prompts(self, indices):
         """Return {index: prompt} for the code cells among `indices` that show a prompt with a number or *."""
         shown = self.panel.locator(".jp-Notebook-cell").evaluate_all(
-            "cells => cells.map(cell => (cell.querySelector('.jp-InputArea-prompt') || {}).textContent || '')")
+            "cells => cells.map(cell => (cell.querySelector('.jp-InputArea-prompt') || {}).textContent || '')"
+        )
         prompts = {}
         for index in indices:
             text = shown[index].replace("\xa0", " ").strip()
@@ -301,9 +330,13 @@ class Notebook:
     def select(self, index):
         """Select cell `index` in command mode, as a click on its prompt area does."""
         self.cell(index).locator(".jp-InputArea-prompt").click()
-        self._wait(lambda: "jp-mod-selected" in (self.cell(index).get_attribute("class") or "")
-                   and self.panel.locator(".jp-Notebook.jp-mod-commandMode").count() == 1,
-                   f"cell {index} could not be selected")
+        self._wait(
+            lambda: (
+                "jp-mod-selected" in (self.cell(index).get_attribute("class") or "")
+                and self.panel.locator(".jp-Notebook.jp-mod-commandMode").count() == 1
+            ),
+            f"cell {index} could not be selected",
+        )
 
     def type_into(self, index, text):
         """Replace cell `index`'s source by typing `text` into its editor, then leave edit mode."""
@@ -349,8 +382,10 @@ class Notebook:
             found = cell.locator(f".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.{kind}']")
             if found.count():
                 text = found.first.inner_text().strip()
-                raise LabError(f"cell {index} shows {'an error' if kind == 'error' else 'stderr'}:\n"
-                               + "\n".join(text.splitlines()[-8:]))
+                raise LabError(
+                    f"cell {index} shows {'an error' if kind == 'error' else 'stderr'}:\n"
+                    + "\n".join(text.splitlines()[-8:])
+                )
 
     # ------------------------------------------------------------------ helpers
     def _menu(self, title, command):

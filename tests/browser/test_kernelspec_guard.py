@@ -10,8 +10,11 @@ from .test_learner_path import CHAPTER_00
 
 
 def kernelspec(display_name, python):
-    return {"argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": display_name, "language": "python"}
+    return {
+        "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": display_name,
+        "language": "python",
+    }
 
 
 def test_a_display_name_collision_and_a_missing_python_are_reported(lab, page):
