@@ -46,6 +46,7 @@ LONGEST_FIRST = (
     "test_grader_attacks.py",
     "test_only_jax.py",
     "test_notebooks.py",
+    "test_untrained.py",
     "test_grader.py",
     "test_doctor.py",
     "test_runner.py",
@@ -57,9 +58,13 @@ LONGEST_FIRST = (
 )
 
 
+# Independent notebook runs, spread one by one over the workers.
+UNGROUPED = ("test_notebooks.py", "test_untrained.py")
+
+
 def pytest_collection_modifyitems(config, items):
     rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable within a module
     for item in items:
-        if item.path.name != "test_notebooks.py":
+        if item.path.name not in UNGROUPED:
             item.add_marker(pytest.mark.xdist_group(item.path.stem))

@@ -30,9 +30,10 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="kerasdl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from kerasdl.course import doctor, runner
+    from kerasdl.course import doctor, evidence, runner
 
     runner.add_parser(commands)
+    evidence.add_parser(commands)
     doctor.add_parser(commands)
     from kerasdl.course import exercises, grader
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from kerasdl import results, runtime
 from kerasdl.backend import BACKENDS, DEFAULT, normalize
-from kerasdl.course import kernels
+from kerasdl.course import evidence, kernels
 from kerasdl.errors import KerasdlError
 
 DEFAULT_TIMEOUT = 900  # seconds per cell
@@ -74,6 +74,7 @@ class Job:
     backend: str
     kernel: str
     label: str  # how reports name the notebook
+    parameters: dict = dataclasses.field(default_factory=dict)  # papermill's -p values
 
 
 @contextlib.contextmanager
@@ -165,6 +166,7 @@ def _run(job, profile, timeout):
                 str(job.source),
                 str(job.output.absolute()),
                 kernel_name=job.kernel,
+                parameters=dict(job.parameters),
                 cwd=str(job.source.parent),
                 execution_timeout=timeout,
                 progress_bar=False,
@@ -293,10 +295,11 @@ def _refuse_overwrite(output, sources):
             raise KerasdlError(f"output {output} would overwrite the source notebook {source}: choose another --out")
 
 
-def execute(source, output, backend, profile="quick", timeout=None):
+def execute(source, output, backend, profile="quick", timeout=None, parameters=None):
     """Run notebook `source` in the kerasdl kernel for `backend`, write it to `output`; return a Result.
 
-    `timeout` is papermill's per-cell limit in seconds (None: no limit). Raises
+    `timeout` is papermill's per-cell limit in seconds (None: no limit); `parameters`
+    override the notebook's `parameters` cell (papermill's -p). Raises
     KerasdlError only for bad arguments or a missing kernel, never for the notebook.
     """
     source = Path(source)
@@ -307,7 +310,7 @@ def execute(source, output, backend, profile="quick", timeout=None):
     kernel = kernels.require(name)
     output = Path(output)
     _refuse_overwrite(output, [source.resolve()])
-    return _run(Job(source.resolve(), output, name, kernel, str(source)), profile, timeout)
+    return _run(Job(source.resolve(), output, name, kernel, str(source), dict(parameters or {})), profile, timeout)
 
 
 def find_notebooks(paths):
@@ -445,6 +448,32 @@ def markdown(outcomes):
     return "\n".join(lines) + "\n"
 
 
+def write_evidence(jobs, outcomes):
+    """Write the evidence file of each full run of a kit chapter or solution; print where."""
+    import nbformat
+
+    devices, written = {}, []
+    for job, result in zip(jobs, outcomes):
+        name = evidence.relative(job.source)
+        if name is None:
+            continue
+        if job.backend not in devices:
+            devices[job.backend] = evidence.device_of(job.backend)
+        device, description = devices[job.backend]
+        try:
+            executed = nbformat.read(job.output, as_version=4) if job.output.exists() else None
+        except Exception:  # a half-written notebook: its checks count as not printed
+            executed = None
+        source = nbformat.read(job.source, as_version=4)
+        record = evidence.build(source, executed, result, device, description, runtime.versions(), name)
+        path = evidence.path_for(job.source, job.backend, device)
+        evidence.write(record, path)
+        written.append(path)
+    if written:
+        print(f"\nevidence: {len(written)} files under {', '.join(sorted({str(p.parent.parent) for p in written}))}")
+        print("  `kerasdl evidence --write` regenerates EVIDENCE.md and the README's run-time table")
+
+
 def _command(args):
     backends = BACKENDS if args.backend == "all" else (normalize(args.backend),)
     timeout = _check_profile_timeout(args.profile, args.timeout)
@@ -466,6 +495,8 @@ def _command(args):
         (out / "report.md").write_text(markdown(outcomes))
     except OSError as error:
         raise KerasdlError(f"cannot write the report in {out}: {error.strerror or error}") from None
+    if args.profile == "full" and not args.no_evidence:
+        write_evidence(jobs, outcomes)
     failed = sum(r.status != "passed" for r in outcomes)
     print()
     print(table(outcomes))
@@ -500,6 +531,11 @@ def add_parser(commands):
         "--force",
         action="store_true",
         help="overwrite files in --out that kerasdl did not write (never a source notebook)",
+    )
+    p.add_argument(
+        "--no-evidence",
+        action="store_true",
+        help="with --profile full, do not write the evidence files of the kit's chapters and solutions",
     )
     p.set_defaults(func=_command)
     return p
