@@ -31,7 +31,7 @@ for name in $BACKENDS; do
     start=$(date +%s)
     # loadgroup: a module's tests share a worker (tests/conftest.py puts the longest first)
     KERAS_BACKEND=$name .venv/bin/python -m pytest -q -n "${TEST_WORKERS:-2}" --ignore=tests/browser \
-        --dist loadgroup --no-loadscope-reorder \
+        --dist loadgroup --no-loadscope-reorder --durations=20 --durations-min=5 \
         --junitxml="$reports/$name.xml" "$@"
     status=$?
     seconds=$(( $(date +%s) - start ))

@@ -155,7 +155,11 @@ def build(source_notebook, executed_notebook, result, device, device_name, versi
         "checks": [{"cell": n, "expected": lines, "printed": printed.get(n, [])} for n, lines in expected.items()],
         "figures": result.metrics,
         "versions": versions,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(terse=True)},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(terse=True),
+            "load_average": round(os.getloadavg()[0], 1),  # over the last minute of the run
+        },
         "date": datetime.date.today().isoformat(),
     }
 
@@ -240,6 +244,13 @@ def _current(record, root):
     return source_digest(notebook) == record["source_sha256"]
 
 
+def _busy(record):
+    """Return True when other work kept the machine's cores busy during a run (load above the core count)."""
+    machine = record.get("machine", {})
+    load = machine.get("load_average")
+    return load is None or load > (machine.get("cpus") or 1)
+
+
 def run_time_table(found, root=ROOT):
     """Return the Markdown table of full-profile seconds per notebook, backend and device."""
     columns = [(name, DEVICE_CPU) for name in BACKENDS]
@@ -254,13 +265,16 @@ def run_time_table(found, root=ROOT):
                 row.append("–")
                 continue
             mark = "" if record["status"] == "passed" and _current(record, root) else " (stale)"
-            row.append(_seconds(record["seconds"]) + mark)
+            row.append(_seconds(record["seconds"]) + ("\\*" if _busy(record) else "") + mark)
             totals[column] += record["seconds"]
         rows.append(row)
     header = ["notebook"] + [f"{name} ({device})" for name, device in columns]
-    rows.append(["all of them"] + [f"{totals[c] / 60:.0f} min" if totals[c] else "–" for c in columns])
+    rows.append(["all of them"] + [f"{totals[c] / 60:.1f} min" if totals[c] else "–" for c in columns])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n"
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    if any(_busy(r) for r in found):
+        lines += ["", "\\* the machine was busy with other work during this run (or its load was not recorded)."]
+    return "\n".join(lines) + "\n"
 
 
 def _figure(value):
