@@ -287,6 +287,20 @@ def test_a_fractional_timeout_is_rounded_up():
         runner.seconds(float("inf"))
 
 
+def test_one_wall_clock_per_notebook_whatever_its_cells(tmp_path, monkeypatch):
+    make_kit(tmp_path)
+    long = nbformat.read(tmp_path / "exercises" / "arith.ipynb", as_version=4)
+    long.cells += [new_code_cell("pass") for _ in range(50)]
+    nbformat.write(long, tmp_path / "long.ipynb")
+    specs = []
+    monkeypatch.setattr(sandbox, "run", lambda spec: specs.append(spec) or {"records": [], "reason": "not run"})
+    for wall in ({}, {"notebook_timeout": 20}):
+        grader.grade_all(
+            [tmp_path / "long.ipynb"], ["jax"], timeout=8, solutions=tmp_path / "solutions", no_sandbox=True, **wall
+        )
+    assert [spec["wall"] for spec in specs] == [sandbox.DEFAULT_WALL, 20]  # not 8 s x 57 cells + 120 s
+
+
 def test_memory_sizes_are_read_and_checked():
     assert sandbox.parse_memory("4G") == 4 * 2**30 and sandbox.parse_memory("512m") == 512 * 2**20
     assert sandbox.parse_memory("1.5GiB") == int(1.5 * 2**30) and sandbox.parse_memory("1073741824") == 2**30

@@ -460,6 +460,7 @@ def _read(path, grade_):
 
 
 def _plan(paths, backends, profile, timeout, exercises, out, force, options):
+    """Return a _Job per notebook and backend; `options` go into each sandbox job (limits, the wall clock)."""
     notebooks = find_submissions(paths)
     outputs = {}
     if out:
@@ -492,13 +493,11 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
             job.prepared, grade_.tampered = prepare(submission, job.exercise, job.nonce)
             import nbformat
 
-            cells = sum(c.cell_type == "code" for c in job.prepared.cells)
             job.spec = {
                 "notebook": nbformat.writes(job.prepared),
                 "backend": name,
                 "profile": profile,
                 "timeout": timeout,
-                "wall": timeout * cells + sandbox.STARTUP_SECONDS,
                 **options,
             }
     return jobs
@@ -578,11 +577,16 @@ def grade_all(
     memory=None,
     force=False,
     echo=lambda line: print(line, flush=True),
+    notebook_timeout=sandbox.DEFAULT_WALL,
 ):
-    """Grade every notebook in `paths` (files or folders) on each backend, printing progress; return the Grades."""
+    """Grade every notebook in `paths` (files or folders) on each backend, printing progress; return the Grades.
+
+    `timeout` bounds each cell, `notebook_timeout` each notebook as a whole (its sandbox's start included).
+    """
     if profile not in runtime.PROFILES:
         raise KerasdlError(f"profile {profile!r} is not one of {', '.join(runtime.PROFILES)}")
     timeout = runner.seconds(timeout)
+    wall = runner.seconds(notebook_timeout)
     if not (isinstance(jobs, int) and jobs >= 1):
         raise KerasdlError(f"-j must be a whole number of at least 1, got {jobs!r}")
     backends = [normalize(name) for name in backends]
@@ -592,6 +596,8 @@ def grade_all(
     options = {
         "no_sandbox": bool(no_sandbox),
         "memory": memory or sandbox.DEFAULT_MEMORY,
+        "processes": sandbox.DEFAULT_PROCESSES,
+        "wall": wall,
         "threads": None if scheduler else max(1, (os.cpu_count() or 1) // jobs),
     }
     planned = _plan(paths, backends, profile, timeout, exercises, out, force, options)
@@ -626,10 +632,19 @@ def grade(
     solutions="solutions",
     no_sandbox=False,
     memory=None,
+    notebook_timeout=sandbox.DEFAULT_WALL,
 ):
     """Execute the notebook at `path` on `backend` and return its Grade; the notebook is only read."""
     return grade_all(
-        [path], [backend], profile, timeout, solutions, no_sandbox=no_sandbox, memory=memory, echo=lambda line: None
+        [path],
+        [backend],
+        profile,
+        timeout,
+        solutions,
+        no_sandbox=no_sandbox,
+        memory=memory,
+        echo=lambda line: None,
+        notebook_timeout=notebook_timeout,
     )[0]
 
 
@@ -658,6 +673,8 @@ def _command(args):
         runner.check_target(details, args.force, gradebook.is_grades, what="--json file")
     if args.no_sandbox:
         print("kerasdl grade: --no-sandbox: each notebook runs with your user's rights, files and network", flush=True)
+    elif not args.scheduler and sandbox.bwrap():  # Dask workers find their own limits
+        print(f"kerasdl grade: {sandbox.describe(memory or sandbox.DEFAULT_MEMORY, args.notebook_timeout)}", flush=True)
     grades = grade_all(
         args.paths,
         backends,
@@ -670,6 +687,7 @@ def _command(args):
         args.no_sandbox,
         memory,
         args.force,
+        notebook_timeout=args.notebook_timeout,
     )
     from kerasdl.course import gradebook as book
 
@@ -708,6 +726,14 @@ def add_parser(commands):
         type=float,
         default=DEFAULT_TIMEOUT,
         help=f"seconds a single cell may run, rounded up to a whole number (default {DEFAULT_TIMEOUT})",
+    )
+    p.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=sandbox.DEFAULT_WALL,
+        metavar="SECONDS",
+        help="seconds a whole notebook may run, its kernel's start included; then everything in its sandbox is "
+        f"killed, stopped processes too (default {sandbox.DEFAULT_WALL})",
     )
     p.add_argument(
         "--solutions",
