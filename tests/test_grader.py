@@ -515,7 +515,11 @@ def test_learners_are_named_by_their_folder_and_hidden_folders_are_skipped(tmp_p
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text("{}")
     found = grader.find_submissions([tmp_path])
-    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["ann/a.ipynb", "bob/sub/b.ipynb", "c.ipynb"]
+    assert [(s.path.relative_to(tmp_path).as_posix(), s.learner) for s in found] == [
+        ("ann/a.ipynb", "ann"),
+        ("bob/sub/b.ipynb", "bob"),  # the first folder under the root, however deep
+        ("c.ipynb", tmp_path.name),
+    ]
 
 
 def test_the_gradebook_keeps_each_learners_best_notebook():

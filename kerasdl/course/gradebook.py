@@ -14,6 +14,25 @@ import json
 from pathlib import Path
 
 SCORE_LIMIT = 300  # characters of a written answer shown in the printed report (the JSON has it all)
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell that starts with one of these
+
+
+def shown(text):
+    """Return `text` with control characters escaped (\\n, \\x1b, \\u2028): one line, nothing a terminal obeys."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode("ascii") for char in text
+    )
+
+
+def neutral(value):
+    """Return a gradebook cell a spreadsheet shows as text: one starting like a formula gets a leading quote."""
+    if isinstance(value, str):
+        value = shown(value)
+        return "'" + value if value.startswith(FORMULA) else value
+    return value
 
 
 def _names(items):
@@ -81,7 +100,7 @@ def table(grades):
         lines += ["", *details]
     if answers:
         lines += ["", "written answers, recorded for the instructor (not scored):", *answers]
-    return "\n".join(lines)
+    return "\n".join(shown(line) for line in lines)  # a name or a message with a newline forges no line
 
 
 def _short(text):
@@ -107,7 +126,7 @@ def gradebook(grades, exercises):
             best[key] = g
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow([neutral(cell) for cell in header])
     for learner in sorted({g.learner for g in grades}):
         row = [learner]
         for exercise, name in columns:
@@ -121,7 +140,7 @@ def gradebook(grades, exercises):
                 if g.learner == learner and not g.exercise and g.backend == backends[0]
             )
         )
-        writer.writerow(row)
+        writer.writerow([neutral(cell) for cell in row])
     return out.getvalue()
 
 

@@ -29,8 +29,9 @@ Learners are named by the folder holding their notebooks:
 
 import copy
 import dataclasses
-import difflib
+import json
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from kerasdl import checks, runtime
 from kerasdl.backend import BACKENDS, DEFAULT, normalize
 from kerasdl.course import answer_key, guard, kernels, runner, sandbox
 from kerasdl.course.exercises import is_check_cell
+from kerasdl.course.gradebook import shown
 from kerasdl.errors import KerasdlError
 
 DEFAULT_TIMEOUT = 600  # seconds per cell
@@ -52,7 +54,9 @@ SYMBOLS = {
     ERROR: "!",
 }
 ROLE = "kerasdl_grade"  # cell metadata key of the grader's copy
-MAX_NOTEBOOK_BYTES = 64 * 2**20
+MAX_NOTEBOOK_BYTES = 64 * 2**20  # a larger submission is not read
+SIMILAR_CHARACTERS = 4000  # of a check cell's source, compared to find an edited check
+SIMILAR_CANDIDATES = 100  # check-marked cells compared per check, at most
 
 
 @dataclasses.dataclass
@@ -119,43 +123,59 @@ def _normal(source):
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
+def _trigrams(text):
+    """Return the set of 3-character pieces of the first SIMILAR_CHARACTERS characters of `text`."""
+    text = text[:SIMILAR_CHARACTERS]
+    return {text[i : i + 3] for i in range(max(1, len(text) - 2))}
+
+
+def _similarity(first, second):
+    """Return how alike two sources are, 0 to 1: the Jaccard index of their trigrams (linear, bounded)."""
+    return len(first & second) / max(1, len(first | second))
+
+
 def align(cells, exercise):
     """Return ({check number: cell index}, [numbers of edited checks], [indexes of added check cells]).
 
     A check is found by identical source, then by the solution's cell id, then as the unmatched
-    `# NBVAL_CHECK_OUTPUT` cell most like it between its matched neighbours.
+    `# NBVAL_CHECK_OUTPUT` cell most like it between its matched neighbours (alike: sharing the most
+    3-character pieces of their first SIMILAR_CHARACTERS characters; among at most SIMILAR_CANDIDATES
+    cells, so that the work per submission is bounded whatever it holds).
     """
     code = [i for i, cell in enumerate(cells) if cell.cell_type == "code"]
     marked = [i for i in code if is_check_cell(cells[i])]
+    normal = {i: _normal(cells[i].source) for i in code}
+    waiting = {}
+    for check in exercise.checks:
+        waiting.setdefault(_normal(check.source), []).append(check.number)
     matches, used = {}, set()
     for i in code:
-        for check in exercise.checks:
-            if check.number not in matches and i not in used and _normal(check.source) == _normal(cells[i].source):
-                matches[check.number] = i
-                used.add(i)
+        if waiting.get(normal[i]):  # the first check with this source not found yet
+            matches[waiting[normal[i]].pop(0)] = i
+            used.add(i)
     ids = {check.cell_id: check.number for check in exercise.checks if check.cell_id}
     for i in code:
         number = ids.get(cells[i].get("id"))
         if i not in used and number and number not in matches:
             matches[number] = i
             used.add(i)
+    pieces = {}
     for check in exercise.checks:
         if check.number in matches:
             continue
         low = max((i for n, i in matches.items() if n < check.number), default=-1)
         high = min((i for n, i in matches.items() if n > check.number), default=len(cells))
-        candidates = [i for i in marked if i not in used and low < i < high]
+        candidates = [i for i in marked if i not in used and low < i < high][:SIMILAR_CANDIDATES]
+        reference = _trigrams(_normal(check.source))
         candidate = max(
             candidates,
             default=None,
-            key=lambda i: difflib.SequenceMatcher(None, _normal(cells[i].source), _normal(check.source)).ratio(),
+            key=lambda i: _similarity(pieces.setdefault(i, _trigrams(normal[i])), reference),
         )  # the likeliest edit of it
         if candidate is not None:
             matches[check.number] = candidate
             used.add(candidate)
-    changed = sorted(
-        n for n, i in matches.items() if _normal(cells[i].source) != _normal(exercise.checks[n - 1].source)
-    )
+    changed = sorted(n for n, i in matches.items() if normal[i] != _normal(exercise.checks[n - 1].source))
     return matches, changed, [i for i in marked if i not in used]
 
 
@@ -173,7 +193,7 @@ def prepare(submission, exercise, run_nonce):
             put_back.setdefault(later, []).append(check.number)
     prepared = new_notebook(
         metadata={
-            "kernelspec": submission.metadata.get("kernelspec", {}),
+            "kernelspec": spec if isinstance(spec := submission.metadata.get("kernelspec"), dict) else {},
             ROLE: {"exercise": exercise.id, "solution": exercise.path.name},
         }
     )
@@ -405,26 +425,57 @@ def executed_notebook(prepared, result):
 # ------------------------------------------------------------------ grading a class
 
 
+@dataclasses.dataclass(frozen=True)
+class Submission:
+    """A notebook found for grading: its path (absolute, links not resolved) and the learner it belongs to."""
+
+    path: Path
+    learner: str
+
+
+def _walk(root):
+    """Yield the paths of the *.ipynb entries under folder `root`, symbolic links not followed, hidden folders skipped.
+
+    A link (to a file or a folder) named *.ipynb, and a link to a folder, are yielded too: they are reported, never
+    opened.
+    """
+    for folder, folders, files in os.walk(root, followlinks=False, onerror=None):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        for name in [*folders]:
+            if os.path.islink(os.path.join(folder, name)):  # os.walk lists a link to a folder with the folders
+                folders.remove(name)
+                yield Path(folder, name)
+        for name in sorted(files):
+            if name.endswith(".ipynb") and not name.startswith("."):
+                yield Path(folder, name)
+
+
 def find_submissions(paths):
-    """Return the notebooks named by `paths`: files, or every *.ipynb under a folder (hidden folders skipped)."""
+    """Return a Submission for every notebook named by `paths`: files, or every *.ipynb under a folder.
+
+    Under a folder, a notebook belongs to the first folder below it, `submissions/<learner>/...`, however deep it
+    lies (`submissions/mallory/bob/x.ipynb` is mallory's); one directly in it to the folder itself. Symbolic
+    links below a folder are listed, not followed: reading reports them.
+    """
     found = []
     for path in map(Path, paths):
-        if not path.exists():
+        if not (path.exists() or path.is_symlink()):
             raise KerasdlError(f"no such notebook or folder: {path}")
         if path.is_dir():
-            found += sorted(
-                p
-                for p in path.rglob("*.ipynb")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            root = Path(os.path.abspath(path))
+            for notebook in sorted(_walk(root)):
+                parts = notebook.relative_to(root).parts
+                inside = len(parts) > 1 or not notebook.name.endswith(".ipynb")  # a link to a learner's folder
+                found.append(Submission(notebook, parts[0] if inside else root.resolve().name))
         elif path.suffix == ".ipynb":
-            found.append(path)
+            notebook = Path(os.path.abspath(path))
+            found.append(Submission(notebook, notebook.parent.name))
         else:
             raise KerasdlError(f"{path} is not a notebook (.ipynb) or a folder")
-    notebooks = list(dict.fromkeys(p.resolve() for p in found))
-    if not notebooks:
+    submissions = list({s.path: s for s in reversed(found)}.values())[::-1]  # the first of each path
+    if not submissions:
         raise KerasdlError(f"no notebooks (*.ipynb) found in {', '.join(map(str, paths))}")
-    return notebooks
+    return submissions
 
 
 def _label(path):
@@ -445,62 +496,142 @@ class _Job:
     spec: dict | None = None
 
 
-def _read(path, grade_):
-    """Return the notebook at `path`, or None with the reason set on `grade_`."""
+def _read(path):
+    """Return (the notebook at `path`, None) or (None, why it is not graded: one line).
+
+    Only a regular file is opened (a symbolic link, a device or a pipe is not), without following a link, and
+    at most MAX_NOTEBOOK_BYTES of it are read; its JSON is parsed without nbformat's reader (whose errors quote
+    the file) and its cells are checked for what the grader uses.
+    """
     import nbformat
 
+    megabytes = f"larger than {MAX_NOTEBOOK_BYTES // 2**20} MB"
     try:
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            grade_.reason = f"not graded: larger than {MAX_NOTEBOOK_BYTES // 2**20} MB"
-            return None
-        return nbformat.read(path, as_version=4)
-    except Exception as error:
-        grade_.reason = f"not a readable notebook: {error}".splitlines()[0][:200]
-        return None
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            return None, "not graded: a symbolic link, not followed"
+        if not stat.S_ISREG(info.st_mode):
+            return None, "not graded: not a regular file (a folder, a device, a pipe or a socket), not opened"
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            return None, f"not graded: {megabytes}"
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):  # replaced since the lstat
+                return None, "not graded: not a regular file, not read"
+            data = file.read(MAX_NOTEBOOK_BYTES + 1)
+    except OSError as error:
+        return None, f"not graded: cannot be read ({error.strerror or type(error).__name__})"
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        return None, f"not graded: {megabytes}"
+    try:
+        content = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not a readable notebook: not UTF-8 text"
+    except ValueError as error:  # the position, never the text
+        where = getattr(error, "pos", "?")
+        return None, f"not a readable notebook: not JSON ({type(error).__name__} at character {where})"
+    except RecursionError:
+        return None, "not a readable notebook: its JSON is nested too deeply"
+    problem = _malformed(content)
+    if problem:
+        return None, f"not a readable notebook: {problem}"
+    try:
+        notebook = nbformat.from_dict(content)
+        if notebook.nbformat != 4:
+            notebook = nbformat.convert(notebook, 4)
+    except Exception as error:  # an old format nbformat cannot convert
+        return None, f"not a readable notebook: {type(error).__name__} converting it to nbformat 4"
+    problem = _malformed(notebook)
+    return (None, f"not a readable notebook: {problem}") if problem else (notebook, None)
+
+
+def _malformed(notebook):
+    """Return what in a notebook's JSON the grader cannot use (one line), or None."""
+    if not isinstance(notebook, dict):
+        return "its JSON is not an object"
+    if not isinstance(notebook.get("nbformat"), int) or notebook["nbformat"] not in (3, 4):
+        return "not nbformat 4 (no nbformat number, or another one)"
+    if not isinstance(notebook.get("metadata", {}), dict):
+        return "its metadata is not an object"
+    cells = notebook.get("cells") if notebook["nbformat"] == 4 else [{"cell_type": "markdown", "source": ""}]
+    if not isinstance(cells, list):
+        return "its cells are not a list"
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict):
+            return f"cell {number} is not an object"
+        kind, source, metadata = cell.get("cell_type"), cell.get("source", ""), cell.get("metadata", {})
+        if kind not in ("code", "markdown", "raw"):
+            return f"cell {number} has no known cell_type (code, markdown or raw)"
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(x, str) for x in source))):
+            return f"cell {number} ({kind}): its source is {type(source).__name__}, not text"
+        if isinstance(source, list):
+            cell["source"] = "".join(source)
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("tags", []), list):
+            return f"cell {number} ({kind}): its metadata or tags are not an object and a list"
+        if "id" in cell and not isinstance(cell["id"], str):
+            return f"cell {number} ({kind}): its id is not text"
+    return None
 
 
 def _plan(paths, backends, profile, timeout, exercises, out, force, options):
-    """Return a _Job per notebook and backend; `options` go into each sandbox job (limits, the wall clock)."""
-    notebooks = find_submissions(paths)
+    """Return a _Job per notebook and backend; `options` go into each sandbox job (limits, the wall clock).
+
+    Whatever a submission holds, its trouble (unreadable, malformed, too large, another exercise, a failure
+    while preparing it) is the `reason` of its own jobs, never an exception that stops the class.
+    """
+
+    submissions = find_submissions(paths)
+    notebooks = [s.path for s in submissions]
     outputs = {}
     if out:
         names = runner.output_names(notebooks)
         outputs = {(source, name): Path(out) / name / names[source] for name in backends for source in notebooks}
-        runner.check_outputs(out, outputs.values(), notebooks, force, runner.is_executed_notebook)
+        sources = [path.resolve() for path in notebooks]
+        runner.check_outputs(out, outputs.values(), sources, force, runner.is_executed_notebook)
+    read = {s.path: _read(s.path) for s in submissions}
     jobs = []
     for name in backends:
-        for source in notebooks:
-            label = _label(source)
-            grade_ = Grade(label, name, profile, learner=source.parent.name, sandboxed=not options["no_sandbox"])
+        for found in submissions:
+            source, label = found.path, shown(_label(found.path))
+            grade_ = Grade(label, name, profile, learner=shown(found.learner), sandboxed=not options["no_sandbox"])
             job = _Job(source, name, label, outputs.get((source, name)), grade_)
             jobs.append(job)
-            submission = _read(source, grade_)
+            submission, grade_.reason = read[source]
             if submission is None:
                 continue
-            key = answer_key.exercise_id(submission)
-            if key is None or key not in exercises:
-                grade_.reason = (
-                    "not graded: no exercise id in its notebook metadata"
-                    if key is None
-                    else f"not graded: exercise id {key!r} is not one of the solutions'"
-                )
+            try:
+                key = answer_key.exercise_id(submission)
+                if key is None or key not in exercises:
+                    grade_.reason = (
+                        "not graded: no exercise id in its notebook metadata"
+                        if key is None
+                        else f"not graded: exercise id {shown(key[:80])!r} is not one of the solutions'"
+                    )
+                    continue
+                if exercises[key].problem:
+                    grade_.reason = f"not graded: {exercises[key].problem}"
+                    continue
+                nonce = guard.nonce()
+                prepared, tampered = prepare(submission, exercises[key], nonce)
+                spec = {
+                    "notebook": json.dumps(prepared),
+                    "backend": name,
+                    "profile": profile,
+                    "timeout": timeout,
+                    **options,
+                }
+            except Exception as error:  # a notebook this grader did not foresee: its own row, not the class's end
+                grade_.reason = f"not graded: the grader could not prepare it ({_first_line(error)})"
                 continue
-            if exercises[key].problem:
-                grade_.reason = f"not graded: {exercises[key].problem}"
-                continue
-            job.exercise, grade_.exercise = exercises[key], key
-            job.nonce = guard.nonce()
-            job.prepared, grade_.tampered = prepare(submission, job.exercise, job.nonce)
-            import nbformat
-
-            job.spec = {
-                "notebook": nbformat.writes(job.prepared),
-                "backend": name,
-                "profile": profile,
-                "timeout": timeout,
-                **options,
-            }
+            job.exercise, grade_.exercise, job.nonce = exercises[key], key, nonce
+            job.prepared, grade_.tampered, job.spec = prepared, tampered, spec
     return jobs
+
+
+def _first_line(error):
+    """Return `TypeName: the first line of its message` for an exception, shortened and escaped."""
+    message = (str(error).strip().splitlines() or [""])[0][:160]
+    return shown(f"{type(error).__name__}: {message}".rstrip(": "))
 
 
 def _finish(job, result):
@@ -508,10 +639,20 @@ def _finish(job, result):
     grade_.seconds = result.get("seconds", 0.0)
     grade_.peak_memory = result.get("peak_memory", 0)
     grade_.cpu_seconds = result.get("cpu_seconds", 0.0)
-    items, tampered, notes = score(job.prepared, result, job.exercise, job.nonce)
+    try:
+        items, tampered, notes = score(job.prepared, result, job.exercise, job.nonce)
+        reason = _Run(job.prepared, result).reason
+    except Exception as error:  # records this grader did not foresee: this notebook's error, not the class's end
+        reason = f"the grader could not read this run ({_first_line(error)})"
+        items = [
+            Item(name, check.number, ERROR, reason, scored=name not in check.written)
+            for check in job.exercise.checks
+            for name in check.items
+        ]
+        tampered, notes = [], []
     grade_.items, grade_.notes = items, grade_.notes + notes
     grade_.tampered += tampered
-    grade_.reason = _Run(job.prepared, result).reason
+    grade_.reason = reason
     if job.output is not None:
         import nbformat
 
@@ -610,7 +751,7 @@ def grade_all(
     for job in planned:
         if job.spec is None:
             done += 1
-            echo(f"[{done}/{len(planned)}] {job.backend:<10} {job.label:<{width}}  {job.grade.reason}")
+            echo(f"[{done}/{len(planned)}] {job.backend:<10} {job.label:<{width}}  {shown(job.grade.reason)}")
     results = _distributed(specs, scheduler) if scheduler else _local(specs, jobs)
     for index, result in results:
         job = planned[index]
