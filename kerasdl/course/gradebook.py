@@ -13,6 +13,8 @@ import io
 import json
 from pathlib import Path
 
+from kerasdl.course.grades import PASSED, RECORDED, SYMBOLS
+
 SCORE_LIMIT = 300  # characters of a written answer shown in the printed report (the JSON has it all)
 FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell that starts with one of these
 
@@ -50,8 +52,6 @@ def _rows(header, rows):
 
 def table(grades):
     """Return the printed report: per exercise a notebook x item table, then what went wrong, item by item."""
-    from kerasdl.course.grader import PASSED, RECORDED, SYMBOLS
-
     lines = []
     exercises = list(dict.fromkeys(g.exercise for g in grades if g.exercise))
     for exercise in exercises:

@@ -40,80 +40,24 @@ from kerasdl.backend import BACKENDS, DEFAULT, normalize
 from kerasdl.course import answer_key, guard, kernels, runner, sandbox
 from kerasdl.course.exercises import is_check_cell
 from kerasdl.course.gradebook import shown
+from kerasdl.course.grades import (  # noqa: F401 (the data model, also imported from here)
+    ERROR,
+    FAILED,
+    NOT_ATTEMPTED,
+    PASSED,
+    RECORDED,
+    SYMBOLS,
+    TAMPERED,
+    Grade,
+    Item,
+)
 from kerasdl.errors import KerasdlError
 
 DEFAULT_TIMEOUT = 600  # seconds per cell
-PASSED, FAILED, RECORDED = "passed", "failed", "recorded"
-NOT_ATTEMPTED, TAMPERED, ERROR = "not attempted", "tampered", "error"
-SYMBOLS = {
-    PASSED: checks.PASSED,
-    FAILED: checks.FAILED,
-    RECORDED: checks.RECORDED,
-    NOT_ATTEMPTED: "–",
-    TAMPERED: "T",
-    ERROR: "!",
-}
 ROLE = "kerasdl_grade"  # cell metadata key of the grader's copy
 MAX_NOTEBOOK_BYTES = 64 * 2**20  # a larger submission is not read
 SIMILAR_CHARACTERS = 4000  # of a check cell's source, compared to find an edited check
 SIMILAR_CANDIDATES = 100  # check-marked cells compared per check, at most
-
-
-@dataclasses.dataclass
-class Item:
-    """One item of an exercise graded in one notebook; `check` numbers the exercise's check cells from 1."""
-
-    name: str
-    check: int
-    status: str = ERROR
-    detail: str = ""
-    scored: bool = True  # False for a written answer, recorded for the instructor
-    answer: str | None = None
-    model_answer: str | None = None
-
-
-@dataclasses.dataclass
-class Grade:
-    """The items of one notebook graded on one backend."""
-
-    notebook: str
-    backend: str
-    profile: str
-    learner: str = ""
-    exercise: str | None = None
-    items: list = dataclasses.field(default_factory=list)
-    seconds: float = 0.0
-    reason: str | None = None  # why the run stopped early, if it did
-    tampered: list = dataclasses.field(default_factory=list)
-    notes: list = dataclasses.field(default_factory=list)
-    output: str = ""
-    peak_memory: int = 0  # bytes, resident, of the notebook's processes together
-    cpu_seconds: float = 0.0
-    sandboxed: bool = True
-
-    @property
-    def score(self):
-        return sum(item.scored and item.status == PASSED for item in self.items)
-
-    @property
-    def total(self):
-        return sum(item.scored for item in self.items)
-
-    @property
-    def full_marks(self):
-        """Every scored item passed, every written answer recorded, and nothing tampered with."""
-        return (
-            self.total > 0
-            and self.score == self.total
-            and not self.tampered
-            and all(item.status == RECORDED for item in self.items if not item.scored)
-        )
-
-    def as_dict(self):
-        """Return the grade as plain JSON-ready data."""
-        data = dataclasses.asdict(self)
-        data.update(score=self.score, total=self.total, full_marks=self.full_marks)
-        return data
 
 
 # ------------------------------------------------------------------ the grader's copy of a submission
