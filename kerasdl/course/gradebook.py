@@ -1,7 +1,7 @@
 """What `kerasdl grade` reports: a table per exercise, a CSV gradebook, and the grades item by item as JSON.
 
-The gradebook has one row per learner (the name of the folder holding the
-notebook, `submissions/<learner>/<exercise>.ipynb`) and, per exercise (and per
+The gradebook has one row per learner (the first folder under the submissions
+folder, `submissions/<learner>/.../<exercise>.ipynb`) and, per exercise (and per
 backend when several were graded), a score and a total column; a learner's best
 notebook counts when they handed in several for one exercise. The JSON lists
 every notebook's items with their details, written answers beside the model

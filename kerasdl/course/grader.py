@@ -23,8 +23,10 @@ Each item is "passed" (✔), "failed" (✘), "recorded" (✎ a written answer, s
 the instructor, not scored), "not attempted" (its check cell, or the learner's
 cells since the previous check, stopped at a NotImplementedError), "tampered",
 or "error" (a crash, a timeout, a dead kernel, the memory limit, with the reason).
-Learners are named by the folder holding their notebooks:
-`submissions/<learner>/<any name>.ipynb`.
+Learners are named by the first folder under the submissions folder, however
+deep a notebook lies: `submissions/<learner>/.../<any name>.ipynb`. Whatever a
+submission is (a link, a device, unreadable, malformed, too large, another
+exercise), its trouble is its own row, never the end of the class.
 """
 
 import copy
