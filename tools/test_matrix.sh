@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 BACKENDS=${BACKENDS:-"jax torch tensorflow"}
 export KERASDL_PROFILE=quick TF_CPP_MIN_LOG_LEVEL=3 XLA_PYTHON_CLIENT_PREALLOCATE=false
+# The grader tests fail instead of skipping where bubblewrap is installed (CI installs it).
+[ -x /usr/bin/bwrap ] && export KERASDL_SANDBOX_REQUIRED=1
 # Two workers share the cores: one OpenMP thread each, or PyTorch's spinning
 # threads slow every step many times over when the cores are oversubscribed.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
