@@ -83,6 +83,90 @@ def accelerator(name=None):
     return next((desc for kind, desc in devices(name) if kind in ("GPU", "CUDA", "ROCM", "MPS")), None)
 
 
+SIMULATED_DEVICES = 2  # CPU devices to simulate when the backend sees no GPU and no count is given
+_DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
+
+
+def parallel_devices(count=None, name=None):
+    """Return the names of `count` devices for parallel training: the backend's GPUs, else simulated CPU devices.
+
+    `count` None means every GPU the backend sees, or SIMULATED_DEVICES CPU devices
+    without one. When the backend sees fewer GPUs than `count`, every device is a CPU
+    device, so that one-device and parallel runs use the same kind:
+      jax:        XLA_FLAGS=--xla_force_host_platform_device_count (set here if jax is not
+                  imported yet, else restart); with GPUs present, CPU 0 becomes JAX's default;
+      tensorflow: the CPU split into logical devices before its first operation, GPUs hidden;
+      torch:      "cpu" once per process (PyTorch runs one process per device).
+    Names are what each engine takes: "gpu:0" / "cpu:0" (keras.distribution),
+    "/device:GPU:0" (tf.distribute), "cuda:0" / "cpu" (a PyTorch process's device).
+    """
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise ValueError(f"count must be a positive int or None, got {count!r}")
+    name = backend.normalize(name or backend.check())
+    wanted = count or SIMULATED_DEVICES  # if it comes to simulating
+    if name == "jax":
+        return _jax_devices(count, wanted)
+    if name == "torch":
+        import torch
+
+        gpus = torch.cuda.device_count()
+        if gpus and (count or gpus) <= gpus:
+            return [f"cuda:{index}" for index in range(count or gpus)]
+        return ["cpu"] * wanted
+    return _tensorflow_devices(count, wanted)
+
+
+def _jax_devices(count, wanted):
+    if "jax" not in sys.modules:  # XLA reads its flags once, when jax is imported
+        flags = [flag for flag in os.environ.get("XLA_FLAGS", "").split() if not flag.startswith(_DEVICE_COUNT_FLAG)]
+        os.environ["XLA_FLAGS"] = " ".join(flags + [f"{_DEVICE_COUNT_FLAG}={wanted}"])
+    import jax
+
+    gpus = [device for device in jax.devices() if device.platform != "cpu"]
+    if gpus and (count or len(gpus)) <= len(gpus):
+        return [f"{device.platform}:{device.id}" for device in gpus[: count or len(gpus)]]
+    cpus = jax.devices("cpu")
+    if len(cpus) < wanted:
+        raise KerasdlError(
+            f"JAX sees {len(cpus)} CPU device(s), not {wanted}: jax was imported before "
+            f"XLA_FLAGS={_DEVICE_COUNT_FLAG}={wanted} was set; restart the kernel and ask first"
+        )
+    if gpus:  # one-device runs then use a CPU device too
+        jax.config.update("jax_default_device", cpus[0])
+    return [f"cpu:{device.id}" for device in cpus[:wanted]]
+
+
+def _tensorflow_devices(count, wanted):
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus and (count or len(gpus)) <= len(gpus):
+        for gpu in gpus:  # take memory as needed, not all of it: other processes share the GPUs
+            try:
+                tf.config.experimental.set_memory_growth(gpu, True)
+            except RuntimeError:  # TensorFlow already started: it keeps what it has
+                pass
+        return [f"/device:GPU:{index}" for index in range(count or len(gpus))]
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    split = tf.config.get_logical_device_configuration(cpu)
+    if split is None and (wanted > 1 or gpus):
+        try:
+            if gpus:
+                tf.config.set_visible_devices([], "GPU")
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * wanted)
+        except RuntimeError:
+            raise KerasdlError(
+                "TensorFlow has already run an operation, so its devices are fixed: restart the kernel "
+                "and ask for the devices before anything else"
+            ) from None
+    names = [device.name for device in tf.config.list_logical_devices("CPU")]
+    if len(names) < wanted:
+        raise KerasdlError(
+            f"TensorFlow has {len(names)} logical CPU device(s), not {wanted}: restart the kernel and ask first"
+        )
+    return names[:wanted]
+
+
 def placement(model):
     """Return one row per variable of `model`: {"path", "shape", "devices", "bytes_per_device"}.
 
