@@ -9,9 +9,18 @@ from conftest import ROOT
 from kerasdl.course import evidence, runner
 
 KIT = evidence.kit_notebooks()
+# Notebooks whose full-profile runs are still due, named here so the gap stays visible: their
+# evidence test is expected to fail (strict: once the evidence is current, the entry must go).
+PENDING = {}
 
 
-@pytest.mark.parametrize("notebook", KIT, ids=[f"{p.parent.name}/{p.name}" for p in KIT])
+def _case(notebook):
+    name = f"{notebook.parent.name}/{notebook.name}"
+    reason = PENDING.get(name)
+    return pytest.param(notebook, id=name, marks=[pytest.mark.xfail(strict=True, reason=reason)] if reason else [])
+
+
+@pytest.mark.parametrize("notebook", [_case(p) for p in KIT])
 def test_every_chapter_and_solution_is_backed_by_a_current_full_run_on_every_backend(notebook):
     found = evidence.problems(notebook)
     assert not found, "\n".join(found)

@@ -148,7 +148,8 @@ def build(source_notebook, executed_notebook, result, device, device_name, versi
         "device": device,
         "device_name": device_name,
         "profile": result.profile,
-        "source_sha256": source_digest(source_notebook),
+        # the cells that ran (an edit made during the run makes the evidence stale, never wrongly current)
+        "source_sha256": source_digest(executed_notebook if executed_notebook is not None else source_notebook),
         "status": result.status,
         "failure": result.failure(),
         "seconds": result.seconds,
