@@ -11,9 +11,7 @@ from kerasdl.course import evidence, runner
 KIT = evidence.kit_notebooks()
 # Notebooks whose full-profile runs are still due, named here so the gap stays visible: their
 # evidence test is expected to fail (strict: once the evidence is current, the entry must go).
-PENDING = {
-    "chapters/01_cnn_architecture.ipynb": "changed after its full runs (whose TensorFlow run printed False twice)",
-}
+PENDING = {}
 
 
 def _case(notebook):
