@@ -1,12 +1,23 @@
+import json
 import os
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-BACKEND = os.environ.get("KERAS_BACKEND", "jax")
+from helpers import BACKEND, ROOT
+
 os.environ.setdefault("KERASDL_PROFILE", "quick")
+os.environ.setdefault("MPLBACKEND", "Agg")  # the plot tests draw off screen
+
+# How long each test took in the last run, per backend: the run rewrites it, and the
+# next run starts the longest work first from it (longest processing time first), so
+# that the two workers of `make test` finish together. A test it does not know yet
+# counts one second.
+DURATIONS = ROOT / "tests" / "durations.json"
+
+# Independent notebook runs, spread one by one over the workers; every other module
+# stays on one worker (`--dist loadgroup`), so its module fixtures run once.
+UNGROUPED = ("test_notebooks.py", "test_untrained.py")
 
 
 def pytest_report_header(config):
@@ -18,53 +29,56 @@ def backend_name():
     return BACKEND
 
 
-def verdicts(capsys):
-    """Return ({item: passed}, {item: hint}) for what the checks printed since the last call."""
-    from kerasdl import checks
-
-    out = capsys.readouterr().out
-    return dict(checks.parse(out)), checks.hints(out)
-
-
-def assert_items(capsys, expected):
-    """Assert the printed verdicts are `expected` ({item prefix: passed}); return {prefix: hint}."""
-    found, hints = verdicts(capsys)
-    assert len(found) == len(expected), found
-    for prefix, passed in expected.items():
-        matches = [name for name in found if name.startswith(prefix)]
-        assert len(matches) == 1, (prefix, found)
-        assert found[matches[0]] is passed, (matches[0], hints.get(matches[0]))
-    return {prefix: next((h for n, h in hints.items() if n.startswith(prefix)), "") for prefix in expected}
-
-
-# The longest work first, so that the two workers of `make test` finish together
-# (longest processing time first). Under `--dist loadgroup` (tools/test_matrix.sh) each
-# module stays on one worker, so its module fixtures (a class graded, a batch of attacks)
-# run once; the notebooks are independent and long, so they are spread one by one.
-LONGEST_FIRST = (
-    "test_class_grading.py",
-    "test_grader_attacks.py",
-    "test_only_jax.py",
-    "test_notebooks.py",
-    "test_untrained.py",
-    "test_grader.py",
-    "test_doctor.py",
-    "test_runner.py",
-    "test_bench.py",
-    "test_crossbackend.py",
-    "test_checks_residual.py",
-    "test_checks_attention.py",
-    "test_sandbox.py",
-)
-
-
-# Independent notebook runs, spread one by one over the workers.
-UNGROUPED = ("test_notebooks.py", "test_untrained.py")
+def last_durations():
+    try:
+        table = json.loads(DURATIONS.read_text()).get(BACKEND, {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return table if isinstance(table, dict) else {}
 
 
 def pytest_collection_modifyitems(config, items):
-    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable within a module
+    seconds = last_durations()
+    unit_of = {}
     for item in items:
-        if item.path.name not in UNGROUPED:
+        if item.path.name in UNGROUPED:
+            unit_of[item.nodeid] = item.nodeid
+        else:
+            unit_of[item.nodeid] = item.path.stem
             item.add_marker(pytest.mark.xdist_group(item.path.stem))
+    cost = {}
+    for item in items:
+        unit = unit_of[item.nodeid]
+        cost[unit] = cost.get(unit, 0.0) + float(seconds.get(item.nodeid, 1.0))
+    # Stable: a module's tests keep their order inside it.
+    items.sort(key=lambda item: -cost[unit_of[item.nodeid]])
+
+
+class DurationLog:
+    """Sums setup, call and teardown per test on the controlling process and writes DURATIONS."""
+
+    def __init__(self):
+        self.seconds = {}
+
+    def pytest_runtest_logreport(self, report):
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        # A partial run (-k, a path, a failure) adds what it measured to what was known.
+        try:
+            table = json.loads(DURATIONS.read_text())
+            table = table if isinstance(table, dict) else {}
+        except (OSError, ValueError):
+            table = {}
+        known = table.get(BACKEND, {}) if isinstance(table.get(BACKEND), dict) else {}
+        known.update({nodeid: round(s, 1) for nodeid, s in self.seconds.items()})
+        table[BACKEND] = dict(sorted(known.items()))
+        try:
+            DURATIONS.write_text(json.dumps(table, indent=0, sort_keys=True) + "\n")
+        except OSError:
+            pass  # a read-only checkout still runs its tests
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller only, never an xdist worker
+        config.pluginmanager.register(DurationLog(), "kerasdl-durations")
