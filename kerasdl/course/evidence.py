@@ -12,10 +12,12 @@ notebook, backend and device, in `<notebook folder>/evidence/<notebook name>/`:
 `expected` is the stored output of a check cell (`# NBVAL_CHECK_OUTPUT`, the answer
 key), `printed` what the full run printed there. Evidence holds when the run passed,
 every check printed what the notebook stores, and the hash of the notebook's cells
-(types and sources, not outputs) is the current one: change a notebook, run it again
-in full. The tables of EVIDENCE.md and the README's run times are generated from it.
+(what its code does and its prose says; not layout, comments or outputs) is the current
+one: change what a notebook runs or says, run it again in full. The tables of
+EVIDENCE.md and the README's run times are generated from it.
 """
 
+import ast
 import datetime
 import hashlib
 import json
@@ -34,6 +36,8 @@ FOLDERS = ("chapters", "solutions")
 FOLDER = "evidence"
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 DEVICE_CPU = "cpu"
+# How source_sha256 is computed (source_digest); a record made another way is rerun.
+DIGEST = "syntax-v1"
 # The figures the README quotes: (notebook, recorded name, what it is). Values come from the evidence.
 HEADLINES = (
     ("chapters/01_cnn_architecture.ipynb", "test_accuracy", "chapter 01: digits CNN, test accuracy"),
@@ -85,9 +89,46 @@ def _cells(notebook):
     ]
 
 
+def _syntax(node):
+    """Return a syntax tree as plain nested lists: node names and the fields that are set.
+
+    Written out rather than `ast.dump`, whose text changes between Python versions;
+    empty and unset fields, load/store contexts and string prefixes are left out."""
+    if isinstance(node, ast.AST):
+        fields = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value is None or value == [] or name in ("ctx", "kind", "type_comment"):
+                continue
+            fields.append([name, _syntax(value)])
+        return [type(node).__name__, fields]
+    if isinstance(node, list):
+        return [_syntax(value) for value in node]
+    return repr(node)
+
+
+def _meaning(cell):
+    """Return what a cell says, without its layout: the syntax tree of code (a magic or shell
+    line, which Python cannot parse, as written), the words of markdown."""
+    kind, source = cell.get("cell_type"), _source(cell)
+    if kind == "code":
+        try:
+            body = _syntax(ast.parse(source))
+        except (SyntaxError, ValueError):
+            body = source
+        return [kind, source.lstrip().startswith(CHECK_MARK), body]
+    if kind == "markdown":
+        return [kind, " ".join(source.split())]
+    return [kind, source]
+
+
 def source_digest(notebook):
-    """Return the SHA-256 of a notebook's cell types and sources (outputs, ids and metadata left out)."""
-    text = json.dumps([[c.get("cell_type"), _source(c)] for c in _cells(notebook)], ensure_ascii=False)
+    """Return the SHA-256 of what a notebook's cells say (outputs, ids and metadata left out).
+
+    Code counts by its syntax tree and markdown by its words, so reformatting (line
+    breaks, quotes, trailing commas, comments) keeps the evidence current while any
+    change to what runs, to a check cell's marker or to the prose makes it stale."""
+    text = json.dumps([_meaning(c) for c in _cells(notebook)], ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -150,6 +191,7 @@ def build(source_notebook, executed_notebook, result, device, device_name, versi
         "profile": result.profile,
         # the cells that ran (an edit made during the run makes the evidence stale, never wrongly current)
         "source_sha256": source_digest(executed_notebook if executed_notebook is not None else source_notebook),
+        "digest": DIGEST,
         "status": result.status,
         "failure": result.failure(),
         "seconds": result.seconds,
@@ -206,7 +248,11 @@ def problems(source, backends=BACKENDS, device=DEVICE_CPU):
             found.append(f"{source.name} on {name} ({device}): no evidence; {rerun.format(name)}")
             continue
         record = load(path)
-        if record["source_sha256"] != digest:
+        if record.get("digest") != DIGEST:
+            found.append(
+                f"{source.name} on {name} ({device}): its source hash is of an older kind; " + rerun.format(name)
+            )
+        elif record["source_sha256"] != digest:
             found.append(
                 f"{source.name} on {name} ({device}): the notebook changed since its full run "
                 f"({record.get('date')}); {rerun.format(name)}"
@@ -242,7 +288,7 @@ def _current(record, root):
         notebook = json.loads((Path(root) / record["notebook"]).read_text())
     except (OSError, ValueError):
         return False
-    return source_digest(notebook) == record["source_sha256"]
+    return record.get("digest") == DIGEST and source_digest(notebook) == record["source_sha256"]
 
 
 def _busy(record):

@@ -2,6 +2,9 @@
 
 import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +63,51 @@ def test_outputs_and_metadata_do_not_make_evidence_stale(tmp_path):
         cell.pop("id", None)
     notebook.write_text(json.dumps(data))
     assert evidence.problems(notebook) == []
+
+
+def _with_code(notebook, change):
+    """Apply change(source) -> source to every code cell of a notebook file."""
+    data = json.loads(notebook.read_text())
+    for cell in data["cells"]:
+        if cell["cell_type"] == "code":
+            cell["source"] = change("".join(cell["source"]))
+    notebook.write_text(json.dumps(data))
+
+
+def test_reformatted_code_and_comments_keep_evidence_current(tmp_path):
+    notebook = _kit_copy(tmp_path)
+    before = notebook.read_text()
+    # ruff's formatter at 60 columns rewraps nearly every line; then a comment in every cell
+    ruff = Path(sys.executable).with_name("ruff")
+    subprocess.run([ruff, "format", "--isolated", "--line-length", "60", notebook], check=True, capture_output=True)
+    _with_code(notebook, lambda s: "# a note\n" + s if not s.startswith("# NBVAL") else s + "\n# a note")
+    assert notebook.read_text() != before
+    assert evidence.problems(notebook) == []
+
+
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        (lambda s: s.replace("1", "2"), "a number in the code"),
+        (lambda s: s.replace("# NBVAL_CHECK_OUTPUT\n", ""), "a check cell that is no longer one"),
+        (lambda s: s + "\nx_extra = 0", "one more statement"),
+    ],
+    ids=["number", "check marker", "statement"],
+)
+def test_a_change_to_what_runs_makes_evidence_stale(tmp_path, change, why):
+    notebook = _kit_copy(tmp_path)
+    _with_code(notebook, change)
+    found = evidence.problems(notebook)
+    assert len(found) == 3 and all("changed since its full run" in line for line in found), (why, found)
+
+
+def test_evidence_hashed_the_older_way_is_reported(tmp_path):
+    notebook = _kit_copy(tmp_path)
+    path = evidence.path_for(notebook, "jax")
+    record = json.loads(path.read_text())
+    del record["digest"]
+    path.write_text(json.dumps(record))
+    assert [line for line in evidence.problems(notebook) if "older kind" in line and "on jax" in line]
 
 
 def test_a_check_that_printed_false_in_the_full_run_fails(tmp_path):
