@@ -37,7 +37,7 @@ FOLDER = "evidence"
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 DEVICE_CPU = "cpu"
 # How source_sha256 is computed (source_digest); a record made another way is rerun.
-DIGEST = "syntax-v1"
+DIGEST = "syntax-v2"
 # The figures the README quotes: (notebook, recorded name, what it is). Values come from the evidence.
 HEADLINES = (
     ("chapters/01_cnn_architecture.ipynb", "test_accuracy", "chapter 01: digits CNN, test accuracy"),
@@ -89,21 +89,36 @@ def _cells(notebook):
     ]
 
 
-def _syntax(node):
+def _docstrings(tree):
+    """Return the ids of the docstring constants of a module and its functions and classes."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def _syntax(node, prose=frozenset()):
     """Return a syntax tree as plain nested lists: node names and the fields that are set.
 
     Written out rather than `ast.dump`, whose text changes between Python versions;
-    empty and unset fields, load/store contexts and string prefixes are left out."""
+    empty and unset fields, load/store contexts and string prefixes are left out. Prose
+    (docstrings, and strings that span lines, like a written answer) counts by its words."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if id(node) in prose or "\n" in node.value.strip():
+            return ["prose", " ".join(node.value.split())]
     if isinstance(node, ast.AST):
         fields = []
         for name in node._fields:
             value = getattr(node, name, None)
             if value is None or value == [] or name in ("ctx", "kind", "type_comment"):
                 continue
-            fields.append([name, _syntax(value)])
+            fields.append([name, _syntax(value, prose)])
         return [type(node).__name__, fields]
     if isinstance(node, list):
-        return [_syntax(value) for value in node]
+        return [_syntax(value, prose) for value in node]
     return repr(node)
 
 
@@ -113,7 +128,8 @@ def _meaning(cell):
     kind, source = cell.get("cell_type"), _source(cell)
     if kind == "code":
         try:
-            body = _syntax(ast.parse(source))
+            tree = ast.parse(source)
+            body = _syntax(tree, _docstrings(tree))
         except (SyntaxError, ValueError):
             body = source
         return [kind, source.lstrip().startswith(CHECK_MARK), body]

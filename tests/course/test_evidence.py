@@ -81,6 +81,7 @@ def test_reformatted_code_and_comments_keep_evidence_current(tmp_path):
     ruff = Path(sys.executable).with_name("ruff")
     subprocess.run([ruff, "format", "--isolated", "--line-length", "60", notebook], check=True, capture_output=True)
     _with_code(notebook, lambda s: "# a note\n" + s if not s.startswith("# NBVAL") else s + "\n# a note")
+    _with_code(notebook, lambda s: s.replace('"""Return ', '"""\n    Return\n   '))  # docstrings rewrapped
     assert notebook.read_text() != before
     assert evidence.problems(notebook) == []
 
@@ -91,8 +92,9 @@ def test_reformatted_code_and_comments_keep_evidence_current(tmp_path):
         (lambda s: s.replace("1", "2"), "a number in the code"),
         (lambda s: s.replace("# NBVAL_CHECK_OUTPUT\n", ""), "a check cell that is no longer one"),
         (lambda s: s + "\nx_extra = 0", "one more statement"),
+        (lambda s: s.replace('"""Return ', '"""Give back '), "a word of a docstring"),
     ],
-    ids=["number", "check marker", "statement"],
+    ids=["number", "check marker", "statement", "docstring word"],
 )
 def test_a_change_to_what_runs_makes_evidence_stale(tmp_path, change, why):
     notebook = _kit_copy(tmp_path)
