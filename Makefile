@@ -16,9 +16,11 @@ test: env  ## the whole suite once per backend (quick profile), with timings
 	@bash tools/system_packages.sh
 	@bash tools/test_matrix.sh
 
-lint: env  ## ruff: lint and format check of the Python files (make test runs it first)
+lint: env  ## ruff: lint and format check of the Python files and the notebooks (make test runs it first)
 	.venv/bin/ruff check kerasdl tests tools
 	.venv/bin/ruff format --check kerasdl tests tools
+	.venv/bin/ruff check --config tools/ruff_notebooks.toml chapters solutions exercises
+	.venv/bin/ruff format --check --config tools/ruff_notebooks.toml chapters solutions exercises
 
 lab: env  ## JupyterLab on the chapters; pick a kerasdl kernel to choose the backend
 	.venv/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)

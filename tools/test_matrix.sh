@@ -19,12 +19,15 @@ summary=()
 failed=0
 all_start=$(date +%s)
 
-# Style first: ruff's lint and format check (pyproject.toml [tool.ruff]), a few seconds.
+# Style first: ruff's lint and format check, a few seconds: the Python files at 120
+# columns (pyproject.toml [tool.ruff]), the notebooks' code cells at 88 (tools/ruff_notebooks.toml).
 echo "=== lint (ruff) ==="
 start=$(date +%s)
 lint_status=0
-.venv/bin/ruff check kerasdl tests tools && .venv/bin/ruff format --check kerasdl tests tools || lint_status=$?
-[ "$lint_status" = 0 ] || { failed=1; echo "lint: ruff found the problems above; 'make lint' shows them, '.venv/bin/ruff format kerasdl tests tools' fixes the format"; }
+notebooks="--config tools/ruff_notebooks.toml chapters solutions exercises"
+{ .venv/bin/ruff check kerasdl tests tools && .venv/bin/ruff format --check kerasdl tests tools &&
+    .venv/bin/ruff check $notebooks && .venv/bin/ruff format --check $notebooks; } || lint_status=$?
+[ "$lint_status" = 0 ] || { failed=1; echo "lint: ruff found the problems above; 'make lint' shows them; '.venv/bin/ruff format kerasdl tests tools' and '.venv/bin/ruff format $notebooks' fix the format"; }
 lint_seconds=$(( $(date +%s) - start ))
 
 for name in $BACKENDS; do
