@@ -6,15 +6,21 @@ it when a learner saves. The grader looks a submission up by that id, never by
 its file name, and takes from the solution alone: the check cells' sources, and
 the items each one prints (the `✔` / `✎` lines of its stored output, which
 `pytest --nbval-lax` keeps equal to a fresh run). An item the solution prints
-with `✎` is a written answer recorded for the instructor: shown, never scored.
+with `✎` is a written answer recorded for the instructor: shown, scored by the
+instructor in a review file (review), never by the grader.
+
+Each item is worth 1 point unless the solution's notebook metadata says otherwise:
+`"kerasdl": {"exercise": "<id>", "points": {"<item>": 2, "<written item>": 3}}`.
 """
 
 import dataclasses
+import numbers
 from pathlib import Path
 
 from kerasdl import checks
 from kerasdl.course import guard
 from kerasdl.course.exercises import is_check_cell
+from kerasdl.course.text import first_line
 from kerasdl.errors import KerasdlError
 
 METADATA = "kerasdl"  # notebook metadata key; its "exercise" entry is the id
@@ -32,6 +38,7 @@ class Check:
     model_answers: dict
     cell_id: str | None
     aliases: dict  # names its source uses that the solution imports: {name: (module, attribute)}
+    points: dict = dataclasses.field(default_factory=dict)  # {item: points} where not 1
 
 
 @dataclasses.dataclass
@@ -45,8 +52,17 @@ class Exercise:
 
     @property
     def total(self):
-        """The number of scored items (written answers are not scored)."""
-        return sum(len(c.items) - len(c.written) for c in self.checks)
+        """The points of the scored items (written answers are scored by the instructor, apart)."""
+        return sum(c.points.get(item, 1) for c in self.checks for item in c.items if item not in c.written)
+
+    @property
+    def written_total(self):
+        """The points of the written answers."""
+        return sum(c.points.get(item, 1) for c in self.checks for item in c.written)
+
+    def points(self, item):
+        """Return what the item called `item` is worth (1 unless the solution's metadata says otherwise)."""
+        return next((c.points.get(item, 1) for c in self.checks if item in c.items), 1)
 
 
 def exercise_id(notebook):
@@ -77,6 +93,21 @@ def answers(outputs):
                 texts.update({k: v for k, v in value.items() if v is not None})
         if isinstance(texts.get("item"), str):
             found[texts["item"]] = {"answer": texts.get("answer"), "model_answer": texts.get("model_answer")}
+    return found
+
+
+def _points(path, notebook, found):
+    """Set each check's `points` from the solution's metadata; raise one line when they are not usable."""
+    value = (notebook.get("metadata", {}).get(METADATA) or {}).get("points", {})
+    if not isinstance(value, dict):
+        raise KerasdlError(f'{path}: "points" in its {METADATA} metadata must map item names to numbers')
+    items = {item: check for check in found for item in check.items}
+    for item, points in value.items():
+        if item not in items:
+            raise KerasdlError(f"{path}: points are given for {item!r}, which no check cell prints; fix the name")
+        if isinstance(points, bool) or not isinstance(points, numbers.Real) or not 0 < points < 10**6:
+            raise KerasdlError(f"{path}: the points of {item!r} must be a positive number, not {points!r}")
+        items[item].points[item] = points
     return found
 
 
@@ -113,7 +144,7 @@ def _exercise(path, notebook):
         )
     if not found:
         raise KerasdlError(f"{path} has no check cells (# NBVAL_CHECK_OUTPUT): it cannot be graded")
-    return found
+    return _points(path, notebook, found)
 
 
 def load(folder):
@@ -139,7 +170,7 @@ def load(folder):
         try:
             notebook = nbformat.read(path, as_version=4)
         except Exception as error:
-            problems.append(f"{path} is not a readable notebook: {error}".splitlines()[0])
+            problems.append(first_line(f"{path} is not a readable notebook: {error}"))
             continue
         key = exercise_id(notebook)
         if key is None:

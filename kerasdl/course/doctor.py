@@ -8,6 +8,7 @@ import sys
 
 from kerasdl import backend, runtime
 from kerasdl.course import kernels
+from kerasdl.course.text import first_line
 from kerasdl.errors import KerasdlError
 
 OK, PROBLEM, INFO = "ok", "PROBLEM", "info"
@@ -114,7 +115,7 @@ def _data_rows():
         (x_train, _), (x_test, _) = data.load_digits()
         rows.append(("data", "digits (scikit-learn)", OK, f"{len(x_train) + len(x_test)} images, offline", ""))
     except Exception as error:  # any failure here is a broken install
-        rows.append(("data", "digits (scikit-learn)", PROBLEM, str(error).splitlines()[0], _INSTALL_FIX))
+        rows.append(("data", "digits (scikit-learn)", PROBLEM, first_line(error), _INSTALL_FIX))
     try:
         text = data.load_text()
         rows.append(("data", "Python docs text", OK, f"{len(text):,} characters, offline", ""))
@@ -124,7 +125,7 @@ def _data_rows():
                 "data",
                 "Python docs text",
                 PROBLEM,
-                str(error).splitlines()[0],
+                first_line(error),
                 "use a Python with its standard library's pydoc_data, or pass a text file",
             )
         )

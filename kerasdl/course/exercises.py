@@ -22,6 +22,7 @@ import re
 import time
 from pathlib import Path
 
+from kerasdl.course.text import first_line
 from kerasdl.errors import KerasdlError
 
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
@@ -144,7 +145,7 @@ def render(solution_path):
     try:
         solution = nbformat.read(path, as_version=4)
     except Exception as error:
-        raise KerasdlError(f"{path} is not a readable notebook: {error}".splitlines()[0]) from None
+        raise KerasdlError(first_line(f"{path} is not a readable notebook: {error}")) from None
     return (nbformat.writes(generate(solution, str(path))) + "\n").encode()
 
 

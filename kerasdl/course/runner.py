@@ -33,6 +33,9 @@ from pathlib import Path
 from kerasdl import results, runtime
 from kerasdl.backend import BACKENDS, DEFAULT, normalize
 from kerasdl.course import evidence, kernels
+from kerasdl.course.discovery import find_notebooks, label
+from kerasdl.course.text import error_line, first_line, progress
+from kerasdl.course.text import table as text_table
 from kerasdl.errors import KerasdlError
 
 DEFAULT_TIMEOUT = 900  # seconds per cell
@@ -199,15 +202,14 @@ def _run(job, profile, timeout):
     if isinstance(error, PapermillExecutionError):
         if result.cell is None:
             result.cell, result.code = error.exec_count, _first_line(error.source)
-        evalue = (str(error.evalue).strip().splitlines() or [""])[0]
+        evalue = first_line(error.evalue)
         result.reason = f"{error.ename}: {evalue}" if evalue else error.ename
     elif isinstance(error, CellTimeoutError):
         result.reason = f"CellTimeoutError: still running after {timeout:g} s (the per-cell timeout)"
     elif isinstance(error, DeadKernelError):
         result.reason = "DeadKernelError: the kernel died (os._exit, a crash, or out of memory)"
     else:
-        message = (str(error).strip().splitlines() or [""])[0]
-        result.reason = f"{type(error).__name__}: {message}".rstrip(": ")
+        result.reason = error_line(error, limit=None)
     if stderr and not isinstance(error, (PapermillExecutionError, CellTimeoutError)):
         result.reason += f"; kernel stderr: {stderr}"
     return result
@@ -313,24 +315,6 @@ def execute(source, output, backend, profile="quick", timeout=None, parameters=N
     return _run(Job(source.resolve(), output, name, kernel, str(source), dict(parameters or {})), profile, timeout)
 
 
-def find_notebooks(paths):
-    """Return the resolved notebooks named by `paths` (folders give their *.ipynb, sorted), or raise."""
-    found = []
-    for path in map(Path, paths):
-        if not path.exists():
-            raise KerasdlError(f"no such notebook or folder: {path}")
-        if path.is_dir():
-            found += sorted(p for p in path.glob("*.ipynb") if p.is_file())
-        elif path.suffix == ".ipynb":
-            found.append(path)
-        else:
-            raise KerasdlError(f"{path} is not a notebook (.ipynb) or a folder")
-    notebooks = list(dict.fromkeys(p.resolve() for p in found))  # keep order, drop repeats
-    if not notebooks:
-        raise KerasdlError(f"no notebooks (*.ipynb) found in {', '.join(map(str, paths))}")
-    return notebooks
-
-
 def output_names(sources):
     """Return {source: relative output path}: the file name, plus parent folders where names clash."""
     names = {}
@@ -343,16 +327,11 @@ def output_names(sources):
     return names
 
 
-def _label(source):
-    relative = os.path.relpath(source, Path.cwd().resolve())
-    return str(source) if relative.startswith("..") else relative
-
-
 def plan(notebooks, backends, out):
     """Return the Jobs that run each notebook on each backend into `out`; raise before any would overwrite a source."""
     names = output_names(notebooks)
     jobs = [
-        Job(source, Path(out) / name / names[source], name, kernels.kernel_name(name), _label(source))
+        Job(source, Path(out) / name / names[source], name, kernels.kernel_name(name), label(source))
         for name in backends
         for source in notebooks
     ]
@@ -362,7 +341,7 @@ def plan(notebooks, backends, out):
 
 
 def _line(index, total, job, width, text):
-    print(f"[{index}/{total}] {job.backend:<10} {job.label:<{width}}  {text}", flush=True)
+    print(progress(index, total, job.backend, job.label, width, text), flush=True)
 
 
 def run_all(jobs, profile, timeout, workers=1):
@@ -434,9 +413,7 @@ def _rows(outcomes):
 
 def table(outcomes):
     """Return the results as an aligned plain-text table."""
-    header, rows = _rows(outcomes)
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows])
+    return "\n".join(text_table(*_rows(outcomes)))
 
 
 def markdown(outcomes):

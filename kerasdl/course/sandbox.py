@@ -70,6 +70,7 @@ import threading
 import time
 from pathlib import Path
 
+from kerasdl.course.text import error_line, first_line
 from kerasdl.errors import KerasdlError
 
 DEFAULT_MEMORY = 8 * 2**30  # bytes for a submission's processes and tmpfs together
@@ -576,7 +577,7 @@ def run(job):
             cgroup.remove()
         if folder is not None:
             folder.cleanup()
-        raise KerasdlError(f"the sandbox could not start: {error}".splitlines()[0]) from None
+        raise KerasdlError(first_line(f"the sandbox could not start: {error}")) from None
     finally:
         for fd in passed:
             os.close(fd)
@@ -724,8 +725,7 @@ def _stop_reason(error, timeout):
         return f"CellTimeoutError: still running after {timeout:g} s (the per-cell timeout)"
     if isinstance(error, DeadKernelError):
         return "DeadKernelError: the kernel died (os._exit, a crash, or out of memory)"
-    message = (str(error).strip().splitlines() or [""])[0][:160]
-    return f"{type(error).__name__}: {message}".rstrip(": ")
+    return error_line(error)
 
 
 def _become(uid, gid):
