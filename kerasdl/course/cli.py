@@ -35,10 +35,10 @@ def build_parser():
     runner.add_parser(commands)
     evidence.add_parser(commands)
     doctor.add_parser(commands)
-    from kerasdl.course import exercises, grader
+    from kerasdl.course import exercises, grade_command
 
     exercises.add_parser(commands)
-    grader.add_parser(commands)
+    grade_command.add_parser(commands)
     from kerasdl.course import speed
 
     speed.add_parser(commands)

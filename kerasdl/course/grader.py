@@ -38,10 +38,10 @@ import time
 from pathlib import Path
 
 from kerasdl import checks, runtime
-from kerasdl.backend import BACKENDS, DEFAULT, normalize
-from kerasdl.course import answer_key, guard, kernels, runner, sandbox
+from kerasdl.backend import DEFAULT, normalize
+from kerasdl.course import answer_key, discovery, guard, kernels, runner, sandbox
+from kerasdl.course.discovery import find_submissions
 from kerasdl.course.exercises import is_check_cell
-from kerasdl.course.gradebook import shown
 from kerasdl.course.grades import (  # noqa: F401 (the data model, also imported from here)
     ERROR,
     FAILED,
@@ -53,6 +53,7 @@ from kerasdl.course.grades import (  # noqa: F401 (the data model, also imported
     Grade,
     Item,
 )
+from kerasdl.course.text import error_line, first_line, progress, shown
 from kerasdl.errors import KerasdlError
 
 DEFAULT_TIMEOUT = 600  # seconds per cell
@@ -198,8 +199,7 @@ def _error(outputs):
     """Return (ename, first line of evalue) of the first error output, or None."""
     for output in outputs or []:
         if output.get("output_type") == "error":
-            lines = str(output.get("evalue", "")).strip().splitlines()
-            return str(output.get("ename", "Error")), lines[0][:120] if lines else ""
+            return str(output.get("ename", "Error")), first_line(output.get("evalue", ""), 120)
     return None
 
 
@@ -320,7 +320,7 @@ def score(prepared, result, exercise, run_nonce):
         elif problems:
             tampered.append(f"check {check.number}: " + "; ".join(problems))
         for name in check.items:
-            item = Item(name, check.number, scored=name not in check.written)
+            item = Item(name, check.number, scored=name not in check.written, points=check.points.get(name, 1))
             if failure or kit_changed:
                 item.detail = failure or guard.KIT_CHANGED
             elif problems:
@@ -369,64 +369,6 @@ def executed_notebook(prepared, result):
 
 
 # ------------------------------------------------------------------ grading a class
-
-
-@dataclasses.dataclass(frozen=True)
-class Submission:
-    """A notebook found for grading: its path (absolute, links not resolved) and the learner it belongs to."""
-
-    path: Path
-    learner: str
-
-
-def _walk(root):
-    """Yield the paths of the *.ipynb entries under folder `root`, symbolic links not followed, hidden folders skipped.
-
-    A link (to a file or a folder) named *.ipynb, and a link to a folder, are yielded too: they are reported, never
-    opened.
-    """
-    for folder, folders, files in os.walk(root, followlinks=False, onerror=None):
-        folders[:] = sorted(name for name in folders if not name.startswith("."))
-        for name in [*folders]:
-            if os.path.islink(os.path.join(folder, name)):  # os.walk lists a link to a folder with the folders
-                folders.remove(name)
-                yield Path(folder, name)
-        for name in sorted(files):
-            if name.endswith(".ipynb") and not name.startswith("."):
-                yield Path(folder, name)
-
-
-def find_submissions(paths):
-    """Return a Submission for every notebook named by `paths`: files, or every *.ipynb under a folder.
-
-    Under a folder, a notebook belongs to the first folder below it, `submissions/<learner>/...`, however deep it
-    lies (`submissions/mallory/bob/x.ipynb` is mallory's); one directly in it to the folder itself. Symbolic
-    links below a folder are listed, not followed: reading reports them.
-    """
-    found = []
-    for path in map(Path, paths):
-        if not (path.exists() or path.is_symlink()):
-            raise KerasdlError(f"no such notebook or folder: {path}")
-        if path.is_dir():
-            root = Path(os.path.abspath(path))
-            for notebook in sorted(_walk(root)):
-                parts = notebook.relative_to(root).parts
-                inside = len(parts) > 1 or not notebook.name.endswith(".ipynb")  # a link to a learner's folder
-                found.append(Submission(notebook, parts[0] if inside else root.resolve().name))
-        elif path.suffix == ".ipynb":
-            notebook = Path(os.path.abspath(path))
-            found.append(Submission(notebook, notebook.parent.name))
-        else:
-            raise KerasdlError(f"{path} is not a notebook (.ipynb) or a folder")
-    submissions = list({s.path: s for s in reversed(found)}.values())[::-1]  # the first of each path
-    if not submissions:
-        raise KerasdlError(f"no notebooks (*.ipynb) found in {', '.join(map(str, paths))}")
-    return submissions
-
-
-def _label(path):
-    relative = os.path.relpath(path, Path.cwd())
-    return str(path) if relative.startswith("..") else relative
 
 
 @dataclasses.dataclass
@@ -538,7 +480,7 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
     jobs = []
     for name in backends:
         for found in submissions:
-            source, label = found.path, shown(_label(found.path))
+            source, label = found.path, shown(discovery.label(found.path))
             grade_ = Grade(label, name, profile, learner=shown(found.learner), sandboxed=not options["no_sandbox"])
             job = _Job(source, name, label, outputs.get((source, name)), grade_)
             jobs.append(job)
@@ -567,17 +509,11 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
                     **options,
                 }
             except Exception as error:  # a notebook this grader did not foresee: its own row, not the class's end
-                grade_.reason = f"not graded: the grader could not prepare it ({_first_line(error)})"
+                grade_.reason = f"not graded: the grader could not prepare it ({shown(error_line(error))})"
                 continue
             job.exercise, grade_.exercise, job.nonce = exercises[key], key, nonce
             job.prepared, grade_.tampered, job.spec = prepared, tampered, spec
     return jobs
-
-
-def _first_line(error):
-    """Return `TypeName: the first line of its message` for an exception, shortened and escaped."""
-    message = (str(error).strip().splitlines() or [""])[0][:160]
-    return shown(f"{type(error).__name__}: {message}".rstrip(": "))
 
 
 def _finish(job, result):
@@ -589,9 +525,9 @@ def _finish(job, result):
         items, tampered, notes = score(job.prepared, result, job.exercise, job.nonce)
         reason = _Run(job.prepared, result).reason
     except Exception as error:  # records this grader did not foresee: this notebook's error, not the class's end
-        reason = f"the grader could not read this run ({_first_line(error)})"
+        reason = f"the grader could not read this run ({shown(error_line(error))})"
         items = [
-            Item(name, check.number, ERROR, reason, scored=name not in check.written)
+            Item(name, check.number, ERROR, reason, scored=name not in check.written, points=check.points.get(name, 1))
             for check in job.exercise.checks
             for name in check.items
         ]
@@ -607,7 +543,7 @@ def _finish(job, result):
             nbformat.write(executed_notebook(job.prepared, result), job.output)
             grade_.output = str(job.output)
         except (OSError, ValueError) as error:  # the grade stands without its executed copy
-            grade_.notes.append(f"the executed copy could not be written to {job.output}: {error}".splitlines()[0])
+            grade_.notes.append(first_line(f"the executed copy could not be written to {job.output}: {error}"))
     return grade_
 
 
@@ -630,8 +566,8 @@ def _distributed(specs, address):
     try:
         client = Client(address, timeout="20s")
     except Exception as error:
-        message = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise KerasdlError(f"cannot reach the Dask scheduler at {address}: {message[:160]}") from None
+        message = first_line(error, 160, default=type(error).__name__)
+        raise KerasdlError(f"cannot reach the Dask scheduler at {address}: {message}") from None
     with client:
         futures = {
             client.submit(
@@ -647,8 +583,7 @@ def _outcome(future):
     try:
         return future.result()
     except Exception as error:  # the worker could not run it: bwrap or a kernel missing there, a lost worker
-        message = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        return {"records": [], "reason": f"not run: {message[:200]}"}
+        return {"records": [], "reason": f"not run: {first_line(error, 200, default=type(error).__name__)}"}
 
 
 def grade_all(
@@ -697,7 +632,7 @@ def grade_all(
     for job in planned:
         if job.spec is None:
             done += 1
-            echo(f"[{done}/{len(planned)}] {job.backend:<10} {job.label:<{width}}  {shown(job.grade.reason)}")
+            echo(progress(done, len(planned), job.backend, job.label, width, shown(job.grade.reason)))
     results = _distributed(specs, scheduler) if scheduler else _local(specs, jobs)
     for index, result in results:
         job = planned[index]
@@ -705,8 +640,14 @@ def grade_all(
         done += 1
         flag = "  tampered" if grade_.tampered else ""
         echo(
-            f"[{done}/{len(planned)}] {job.backend:<10} {job.label:<{width}}  "
-            f"{grade_.score}/{grade_.total}  {grade_.seconds:.1f} s{flag}"
+            progress(
+                done,
+                len(planned),
+                job.backend,
+                job.label,
+                width,
+                f"{grade_.score}/{grade_.total}  {grade_.seconds:.1f} s{flag}",
+            )
         )
     return [job.grade for job in planned]
 
@@ -733,127 +674,3 @@ def grade(
         echo=lambda line: None,
         notebook_timeout=notebook_timeout,
     )[0]
-
-
-# ------------------------------------------------------------------ the command
-
-
-def _write(path, text):
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise KerasdlError(f"cannot write {path}: {error.strerror or error}") from None
-
-
-def _command(args):
-    from kerasdl.course import gradebook
-
-    backends = BACKENDS if args.backend == "all" else (args.backend,)
-    try:
-        memory = sandbox.parse_memory(args.memory) if args.memory else None
-    except ValueError as error:
-        raise KerasdlError(str(error)) from None
-    details = args.json or (str(Path(args.csv).with_suffix(".json")) if args.csv else None)
-    if args.csv:
-        runner.check_target(args.csv, args.force, gradebook.is_gradebook, what="--csv file")
-    if details:
-        runner.check_target(details, args.force, gradebook.is_grades, what="--json file")
-    if args.no_sandbox:
-        print("kerasdl grade: --no-sandbox: each notebook runs with your user's rights, files and network", flush=True)
-    elif not args.scheduler and sandbox.bwrap():  # Dask workers find their own limits
-        print(f"kerasdl grade: {sandbox.describe(memory or sandbox.DEFAULT_MEMORY, args.notebook_timeout)}", flush=True)
-    grades = grade_all(
-        args.paths,
-        backends,
-        args.profile,
-        args.timeout,
-        args.solutions,
-        args.out,
-        args.jobs,
-        args.scheduler,
-        args.no_sandbox,
-        memory,
-        args.force,
-        notebook_timeout=args.notebook_timeout,
-    )
-    from kerasdl.course import gradebook as book
-
-    print()
-    print(book.table(grades))
-    if args.csv:
-        _write(args.csv, book.gradebook(grades, answer_key.load(args.solutions)[0]))
-    if details:
-        _write(details, book.grades_json(grades))
-    full = sum(g.full_marks for g in grades)
-    tampered = sum(bool(g.tampered) for g in grades)
-    written = [f"gradebook {args.csv}" if args.csv else "", f"items {details}" if details else ""]
-    print(
-        f"\n{full} of {len(grades)} notebooks got full marks"
-        + (f"; {tampered} tampered" if tampered else "")
-        + "".join(f"; {w}" for w in written if w),
-        flush=True,
-    )
-    return 0 if full == len(grades) else 1
-
-
-def add_parser(commands):
-    """Add the `grade` command to the kerasdl command line."""
-    p = commands.add_parser(
-        "grade",
-        help="run exercise notebooks in a sandbox and score them with the instructor's checks",
-        description=__doc__.split("\n\n")[0],
-    )
-    p.add_argument(
-        "paths", nargs="+", metavar="PATH", help="notebooks, or folders of them: submissions/<learner>/<exercise>.ipynb"
-    )
-    p.add_argument("--backend", default=DEFAULT, help=f"{', '.join(BACKENDS)} or all (default {DEFAULT})")
-    p.add_argument("--profile", default="quick", choices=runtime.PROFILES, help="KERASDL_PROFILE (default quick)")
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds a single cell may run, rounded up to a whole number (default {DEFAULT_TIMEOUT})",
-    )
-    p.add_argument(
-        "--notebook-timeout",
-        type=float,
-        default=sandbox.DEFAULT_WALL,
-        metavar="SECONDS",
-        help="seconds a whole notebook may run, its kernel's start included; then everything in its sandbox is "
-        f"killed, stopped processes too (default {sandbox.DEFAULT_WALL})",
-    )
-    p.add_argument(
-        "--solutions",
-        default="solutions",
-        help="folder of the instructor's solution notebooks: the answer key (default solutions)",
-    )
-    p.add_argument("-j", "--jobs", type=int, default=1, help="notebooks to run at once on this machine (default 1)")
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run the notebooks on a Dask cluster instead, e.g. tcp://host:8786 "
-        "(workers started with `dask worker ADDRESS` where the kit is installed)",
-    )
-    p.add_argument(
-        "--memory",
-        metavar="SIZE",
-        help="memory limit of each notebook's processes together, e.g. 4G "
-        f"(default {sandbox.DEFAULT_MEMORY // 2**30}G)",
-    )
-    p.add_argument(
-        "--no-sandbox",
-        action="store_true",
-        help="run without bubblewrap, with your own rights (only for notebooks you trust)",
-    )
-    p.add_argument("--out", help="keep the executed notebooks in this folder (default: none kept)")
-    p.add_argument(
-        "--csv",
-        metavar="FILE",
-        help="write the gradebook (a row per learner) to FILE, and the items to FILE with .json",
-    )
-    p.add_argument("--json", metavar="FILE", help="write every notebook's items, as JSON, to FILE")
-    p.add_argument(
-        "--force", action="store_true", help="overwrite --csv, --json and --out files that kerasdl did not write"
-    )
-    p.set_defaults(func=_command)
-    return p

@@ -1,5 +1,8 @@
 """The grades `kerasdl grade` gives: an item's status and its symbol, an Item, a Grade (one notebook, one backend).
 
+Each item is worth `points` (1 unless the solution's metadata says otherwise); a
+written answer's points are the instructor's to give (`awarded`).
+
 A leaf of the course wing: the grader (grader) makes these, the reports (gradebook)
 read them, and neither imports the other for them.
 """
@@ -31,6 +34,9 @@ class Item:
     scored: bool = True  # False for a written answer, recorded for the instructor
     answer: str | None = None
     model_answer: str | None = None
+    points: float = 1  # its weight, from the solution's metadata
+    awarded: float | None = None  # a written answer's points, as the instructor scored it in the review file
+    comment: str = ""  # the instructor's comment on a written answer, from the review file
 
 
 @dataclasses.dataclass
@@ -54,11 +60,29 @@ class Grade:
 
     @property
     def score(self):
-        return sum(item.scored and item.status == PASSED for item in self.items)
+        """The points of the scored items that passed."""
+        return sum(item.points for item in self.items if item.scored and item.status == PASSED)
 
     @property
     def total(self):
-        return sum(item.scored for item in self.items)
+        """The points of the scored items (written answers are scored by the instructor, apart)."""
+        return sum(item.points for item in self.items if item.scored)
+
+    @property
+    def written(self):
+        """The points the instructor gave the written answers so far, or None when none is scored yet."""
+        given = [item.awarded for item in self.items if not item.scored and item.awarded is not None]
+        return sum(given) if given else None
+
+    @property
+    def written_total(self):
+        """The points the written answers are worth."""
+        return sum(item.points for item in self.items if not item.scored)
+
+    @property
+    def unreviewed(self):
+        """The number of written answers the instructor has not scored yet."""
+        return sum(not item.scored and item.awarded is None for item in self.items)
 
     @property
     def full_marks(self):
@@ -73,5 +97,11 @@ class Grade:
     def as_dict(self):
         """Return the grade as plain JSON-ready data."""
         data = dataclasses.asdict(self)
-        data.update(score=self.score, total=self.total, full_marks=self.full_marks)
+        data.update(
+            score=self.score,
+            total=self.total,
+            written=self.written,
+            written_total=self.written_total,
+            full_marks=self.full_marks,
+        )
         return data
