@@ -3,8 +3,8 @@
     .venv/bin/python tools/bench_grading.py                     # 20 learners x 5 exercises, jax, quick
     .venv/bin/python tools/bench_grading.py --learners 4 --backend torch --jobs 2
 
-The class is generated from solutions/ and exercises/: learner i hands in, for
-exercise j, the kind KINDS[(i + j) % 5] — solved (the solution), unsolved (the
+The class is generated from solutions/ and exercises/ by kerasdl.course.sample_class:
+learner i hands in, for exercise j, the kind KINDS[(i + j) % 5] — solved (the solution), unsolved (the
 exercise), partial (the first half of the solution's regions filled in), printed
 (each check cell replaced by prints of its stored verdicts) or monkeypatch (the
 checks replaced in an early cell) — so every kind meets every exercise. Prints
@@ -14,7 +14,6 @@ benchmark, not a test: nothing is asserted.
 """
 
 import argparse
-import copy
 import json
 import os
 import shutil
@@ -24,69 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from kerasdl.course.sample_class import make_class, mixed_plan
+
 ROOT = Path(__file__).resolve().parents[1]
-KINDS = ("solved", "unsolved", "partial", "printed", "monkeypatch")
-PATCH = (
-    "import kerasdl.checks as _checks\n"
-    "_checks.check = lambda item, body, hint='': print('\u2714', item)\n"
-    "_checks.verdict = lambda item, passed, hint='': print('\u2714', item)"
-)
-
-
-def _is_check(cell):
-    return cell.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in cell.source
-
-
-def variant(kind, solution, exercise):
-    """Return the notebook a learner of this `kind` hands in for an exercise (nbformat nodes in, a copy out)."""
-    if kind == "solved":
-        return copy.deepcopy(solution)
-    notebook = copy.deepcopy(exercise)
-    if kind == "partial":
-        notebook = copy.deepcopy(solution)
-        stubs = {c.id: c for c in exercise.cells}
-        changed = [i for i, c in enumerate(notebook.cells) if c.id in stubs and stubs[c.id].source != c.source]
-        for i in changed[len(changed) // 2 :]:  # the second half of the regions left as stubs
-            notebook.cells[i] = copy.deepcopy(stubs[notebook.cells[i].id])
-    elif kind == "printed":
-        for cell in filter(_is_check, notebook.cells):
-            lines = [line for o in cell.outputs for line in o.get("text", "").splitlines()]
-            cell.source = "# NBVAL_CHECK_OUTPUT\n" + "\n".join(f"print({line!r})" for line in lines)
-    elif kind == "monkeypatch":
-        import nbformat
-
-        first = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
-        notebook.cells.insert(first + 1, nbformat.v4.new_code_cell(PATCH))
-    elif kind != "unsolved":
-        raise ValueError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
-    return notebook
-
-
-def mixed_plan(learners, names):
-    """Return {learner: {exercise file name: kind}} mixing the kinds over learners and exercises."""
-    return {
-        f"learner{i + 1:02d}": {name: KINDS[(i + j) % len(KINDS)] for j, name in enumerate(names)}
-        for i in range(learners)
-    }
-
-
-def make_class(folder, plan, solutions=ROOT / "solutions", exercises=ROOT / "exercises"):
-    """Write folder/<learner>/<exercise>.ipynb for each entry of `plan`; return {path: kind}."""
-    import nbformat
-
-    written = {}
-    for learner, handed_in in plan.items():
-        (Path(folder) / learner).mkdir(parents=True, exist_ok=True)
-        for name, kind in handed_in.items():
-            notebook = variant(
-                kind,
-                nbformat.read(Path(solutions) / name, as_version=4),
-                nbformat.read(Path(exercises) / name, as_version=4),
-            )
-            path = Path(folder) / learner / name
-            nbformat.write(notebook, path)
-            written[path] = kind
-    return written
 
 
 def _grade(folder, backend, profile, jobs, out):
@@ -161,6 +100,7 @@ def main(argv=None):
             f"-j {jobs}: {count} notebooks in {wall:.0f} s, {cpu:.0f} s of CPU in the sandboxes: "
             f"{rate:.2f} notebooks per minute; load average {os.getloadavg()[0]:.1f} at the end"
         )
+        print(f"      grading time per notebook: {wall / count:.1f} s of wall clock, {cpu / count:.1f} s of CPU")
         print(f"      mean per notebook: {kinds}")
         print(
             f"      300 learners x 5 exercises x 3 backends (4500 notebooks) at this rate: "

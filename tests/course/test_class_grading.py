@@ -1,6 +1,6 @@
 """A generated class graded with `kerasdl grade --backend all -j 2 --csv`, then on JAX through a local Dask cluster.
 
-The class comes from solutions/ and exercises/ (tools/bench_grading.py makes it):
+The class comes from solutions/ and exercises/ (kerasdl.course.sample_class makes it):
 three learners, one solving exercise 01 (CNN arithmetic, a small Keras model) and
 exercise 02 (BPTT by hand, NumPy only), one cheating and one half done on 02,
 plus a notebook without an exercise id.
@@ -9,7 +9,6 @@ the 20-learner class is the benchmark's (tools/bench_grading.py).
 """
 
 import csv
-import importlib.util
 import io
 import json
 import os
@@ -22,7 +21,7 @@ import nbformat
 import pytest
 from test_grader import run_cli
 
-from kerasdl.course import answer_key, sandbox
+from kerasdl.course import answer_key, sample_class, sandbox
 
 from helpers import BACKEND, ROOT
 
@@ -38,17 +37,10 @@ PLAN = {
 }
 
 
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_grading", ROOT / "tools" / "bench_grading.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
-    bench().make_class(folder / "submissions", PLAN)
+    sample_class.make_class(folder / "submissions", PLAN)
     stray = nbformat.read(folder / "submissions" / "ben" / "02_bptt_by_hand.ipynb", as_version=4)
     del stray.metadata["kerasdl"]
     nbformat.write(stray, folder / "submissions" / "ben" / "scratch.ipynb")
