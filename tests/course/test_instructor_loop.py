@@ -357,3 +357,21 @@ def test_a_bad_score_stops_the_command_in_one_line_before_any_notebook_runs(weig
     assert err == f"kerasdl: error: {path} line 2: the score 'lots' of ann ({WHY}) is not a number: " + (
         "write a number from 0 to 3 (a point, not a comma, before decimals), or leave it empty\n"
     )
+
+
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("--threshold", "abc", "--threshold must be a share from 0 to 1 (or a percentage like 60%), got 'abc'"),
+        ("--threshold", "150%", "--threshold must be a share from 0 to 1"),
+        ("--review", "afile", "afile is a file: give a folder"),
+        ("--feedback", "afile", "afile is a file: give a folder"),
+    ],
+)
+def test_bad_options_of_the_loop_are_one_line(tmp_path, option, value, words):
+    (tmp_path / "afile").write_text("mine\n")
+    make_kit(tmp_path)
+    value = tmp_path / value if value == "afile" else value
+    code, out, err = run_cli("grade", tmp_path / "exercises", "--solutions", tmp_path / "solutions", option, value)
+    assert code == 2 and out == "" and err.startswith("kerasdl: error: ") and words in err and err.count("\n") == 1
+    assert (tmp_path / "afile").read_text() == "mine\n"
