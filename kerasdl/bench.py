@@ -11,7 +11,8 @@ implementation ran: `recurrent_path` applies Keras 3.15's rules for its fused pa
 (cuDNN on a GPU; JAX's scan GRU; the PyTorch backend's loop over time), which
 `use_cudnn=True` does not prove (PyTorch accepts it silently on a CPU).
 
-In a notebook, `time_training(model, x, y)` times one model on the active backend.
+In a notebook, `time_training(model, x, y)` times one model on the active backend, and
+`median_of_rounds(seconds)` applies the same protocol to steps timed elsewhere (inside `fit`).
 Nothing here imports keras or a framework until a function needs it.
 """
 
@@ -49,18 +50,40 @@ def time_steps(step, warmup=2, steps=3, repeats=3):
     calls (tracing, compiling, allocating) are timed separately and excluded.
     """
     _counts(warmup, steps, repeats)
-    warmup_ms = []
-    for _ in range(warmup):
+    seconds = []
+    for _ in range(warmup + steps * repeats):
         start = time.perf_counter()
         step()
-        warmup_ms.append(1000 * (time.perf_counter() - start))
-    rounds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        rounds.append(1000 * (time.perf_counter() - start) / steps)
-    return {"ms_per_step": statistics.median(rounds), "rounds": rounds, "warmup_ms": warmup_ms}
+        seconds.append(time.perf_counter() - start)
+    return median_of_rounds(seconds, warmup, steps)
+
+
+def median_of_rounds(seconds, warmup=2, steps=3):
+    """Return time_steps's dict from the seconds of consecutive steps, each timed on its own.
+
+    For steps timed where time_steps cannot call them (inside `fit`, in a DDP loop): the first
+    `warmup` are reported apart and excluded, the rest cut into rounds of `steps` (a last,
+    shorter round is left out), and ms_per_step is the median over the rounds of their means.
+    """
+    _counts(warmup, steps, 1)
+    try:
+        if isinstance(seconds, (str, bytes)):
+            raise TypeError
+        seconds = [float(s) for s in seconds]
+    except (TypeError, ValueError):
+        raise ValueError(f"seconds must be a list of step times in seconds, got {seconds!r}") from None
+    if len(seconds) < warmup + steps:
+        raise ValueError(
+            f"got {len(seconds)} step times for {warmup} warm-up steps and rounds of {steps}: "
+            "time more steps, or lower warmup or steps"
+        )
+    timed = seconds[warmup:]
+    rounds = [1000 * sum(timed[i : i + steps]) / steps for i in range(0, len(timed) - steps + 1, steps)]
+    return {
+        "ms_per_step": statistics.median(rounds),
+        "rounds": rounds,
+        "warmup_ms": [1000 * s for s in seconds[:warmup]],
+    }
 
 
 def _counts(warmup, steps, repeats):

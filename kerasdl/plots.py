@@ -1,5 +1,5 @@
 """The course's figures: training curves, image grids, confusion matrices, heatmaps, attention maps,
-lines, metrics against depth, diagrams.
+lines, bars, metrics against depth, diagrams.
 
 Every function draws one figure and shows it (`show=True`, the default, returns
 None so a notebook cell displays it once); with `show=False` it returns the
@@ -394,21 +394,44 @@ def attention_maps(
     return None
 
 
-def lines(x, series, x_title, y_title, title=None, log_x=False, log_y=False, baselines=None, markers=True, show=True):
+def lines(
+    x,
+    series,
+    x_title,
+    y_title,
+    title=None,
+    log_x=False,
+    log_y=False,
+    baselines=None,
+    markers=True,
+    points=None,
+    show=True,
+):
     """Plot each of `series` ({label: values}) against `x`, with optional horizontal `baselines` ({label: value}).
 
-    For a metric against depth, a step time against sequence length, and the like.
+    For a metric against depth, a step time against sequence length, a forecast against the data.
+    `points`: labels of series drawn as dots without a line (noisy observations); NaN values are
+    not drawn, so a series can cover part of `x`.
     """
     x = _numpy(x, "x")
     if not isinstance(series, dict) or not series:
         raise ValueError("series must be a non-empty dict {label: values}")
+    points = [points] if isinstance(points, str) else list(points or ())
+    unknown = [label for label in points if label not in series]
+    if unknown:
+        raise ValueError(
+            f"points names {unknown[0]!r}, which is not a series; series are {', '.join(map(repr, series))}"
+        )
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(6.5, 3.8))
     for label, values in series.items():
         values = _numpy(values, f"series[{label!r}]")
         if values.shape != x.shape:
             raise ValueError(f"series[{label!r}] has shape {values.shape}, x has {x.shape}: give one value per x")
-        axis.plot(x, values, marker="o" if markers else None, markersize=4, label=str(label))
+        if label in points:
+            axis.plot(x, values, linestyle="none", marker=".", markersize=5, label=str(label))
+        else:
+            axis.plot(x, values, marker="o" if markers else None, markersize=4, label=str(label))
     for number, (label, value) in enumerate((baselines or {}).items()):
         axis.axhline(value, color="gray", linestyle=[":", "-.", "--"][number % 3], label=label)
     if log_x:
@@ -419,6 +442,35 @@ def lines(x, series, x_title, y_title, title=None, log_x=False, log_y=False, bas
     axis.set_ylabel(y_title)
     axis.grid(alpha=0.3, which="both")
     axis.legend(fontsize=8)
+    return _finish(figure, title, show)
+
+
+def bars(values, y_title, title=None, value_format="{:.2f}", show=True):
+    """Plot one bar per entry of `values` ({label: number}), each bar labelled with its value.
+
+    For a few numbers side by side: a model's error against its baselines, two layers' times.
+    `value_format` formats the labels on the bars (None for no labels).
+    """
+    if not isinstance(values, dict) or not values:
+        raise ValueError("values must be a non-empty dict {label: number}, such as {'LSTM': 12.5, 'GRU': 9.8}")
+    heights = []
+    for label, value in values.items():
+        value = _numpy(value, f"values[{label!r}]")
+        if value.ndim != 0 or not np.issubdtype(value.dtype, np.number):
+            raise ValueError(f"values[{label!r}] must be one number, got {value.tolist()!r}")
+        heights.append(float(value))
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(max(4.0, 1.2 * len(heights) + 1.5), 3.5))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    shown = axis.bar(
+        [str(label) for label in values],
+        heights,
+        color=[colours[index % len(colours)] for index in range(len(heights))],
+    )
+    if value_format:
+        axis.bar_label(shown, labels=[value_format.format(height) for height in heights], fontsize=8)
+    axis.set_ylabel(y_title)
+    axis.grid(alpha=0.3, axis="y")
     return _finish(figure, title, show)
 
 

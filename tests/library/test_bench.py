@@ -64,6 +64,41 @@ def test_bad_counts_raise_value_error(arguments, message):
         bench.time_steps(lambda: None, **arguments)
 
 
+def test_median_of_rounds_is_the_protocol_of_time_steps(monkeypatch):
+    durations = [1.0, 0.2] + [0.010, 0.012, 0.300, 0.011, 0.013, 0.009]
+    clock = FakeClock(durations)
+    monkeypatch.setattr(bench.time, "perf_counter", clock.perf_counter)
+    timed = bench.time_steps(clock.step, warmup=2, steps=2, repeats=3)
+    summarized = bench.median_of_rounds(durations, warmup=2, steps=2)
+    for key in ("ms_per_step", "rounds", "warmup_ms"):
+        assert summarized[key] == pytest.approx(timed[key])
+    assert summarized["rounds"] == pytest.approx([11.0, 155.5, 11.0])
+    assert summarized["warmup_ms"] == pytest.approx([1000.0, 200.0])
+
+
+def test_median_of_rounds_leaves_out_a_last_shorter_round():
+    timing = bench.median_of_rounds([0.5] * 3 + [0.004] * 25 + [9.0] * 2, warmup=3, steps=5)
+    assert len(timing["rounds"]) == 5
+    assert timing["ms_per_step"] == pytest.approx(4.0)
+    assert bench.median_of_rounds(np.array([0.5, 0.002]), warmup=1, steps=1)["ms_per_step"] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    "seconds, arguments, message",
+    [
+        ([0.1, 0.1], {"warmup": 2, "steps": 1}, "got 2 step times for 2 warm-up steps and rounds of 1: time more"),
+        ("0.1 0.2", {}, "seconds must be a list of step times in seconds"),
+        (0.1, {}, "seconds must be a list of step times in seconds, got 0.1"),
+        ([0.1, "slow"], {"warmup": 0, "steps": 1}, "seconds must be a list of step times"),
+        ([0.1] * 9, {"steps": 0}, "steps must be a whole number >= 1, got 0"),
+    ],
+)
+def test_median_of_rounds_rejects_bad_seconds_in_one_line(seconds, arguments, message):
+    with pytest.raises(ValueError, match=message) as caught:
+        bench.median_of_rounds(seconds, **arguments)
+    assert "\n" not in str(caught.value)
+
+
 def test_time_training_wants_a_keras_model():
     with pytest.raises(ValueError, match="model must be a compiled Keras model, got str"):
         bench.time_training("model", None, None)
