@@ -322,6 +322,7 @@ def test_the_answer_bundle_keeps_the_texts_out_of_the_compared_data():
         checks.answer_bundle("why — because", "a", "b")
 
 
+@pytest.mark.once  # nbval and the answer bundle, not the backend
 def test_nbval_passes_a_recorded_answer_worded_differently_from_the_stored_one(tmp_path):
     """The stored notebook holds one wording; the run records another: the checked cell still matches."""
     import os

@@ -219,7 +219,7 @@ def test_asking_for_a_gpu_where_there_is_none_gives_error_rows():
     ]
 
 
-@pytest.mark.skipif(BACKEND != "torch", reason="native PyTorch whatever the backend: once, in the torch pass")
+@pytest.mark.once  # native PyTorch, whatever the backend
 def test_native_pytorch_rows():
     pytest.importorskip("torch")
     rows = bench.measure_native(units=4, batch_size=2, sequence_length=3, steps=1, repeats=1)

@@ -118,7 +118,7 @@ def test_collectives_reads_each_operation_with_its_shapes_and_bytes():
         parallel.collectives(None)
 
 
-@pytest.mark.skipif(BACKEND != "jax", reason="backend-independent: runs in a fresh JAX process, in the jax pass")
+@pytest.mark.once  # a fresh JAX process, whatever the backend
 def test_collectives_finds_the_all_reduce_of_a_sum_over_a_sharded_batch():
     code = (
         "import jax\n"

@@ -103,9 +103,8 @@ def test_the_rule_rejects_a_trained_check_that_still_passes_and_a_changed_untrai
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("notebook", TRAINED, ids=[p.name for p in TRAINED])
+@pytest.mark.once  # the bars are the same on every backend
 def test_with_training_off_every_trained_check_prints_false(notebook, tmp_path):
-    if BACKEND != "jax":
-        pytest.skip("run once, on JAX: the bars are the same on every backend")
     result = runner.execute(notebook, tmp_path / notebook.name, BACKEND, "quick", 600, parameters={"train": False})
     assert result.status == "passed", f"{notebook.name} untrained: {result.failure()}"
     stored = nbformat.read(notebook, as_version=4)
