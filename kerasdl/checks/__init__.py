@@ -100,16 +100,20 @@ def check(item, body, hint=""):
     message>`; any other exception (a wrong type, shape, a NaN...) becomes `✘ item —
     <what was raised>` instead of crashing the cell. NotImplementedError propagates.
     """
+    return verdict(item, *_outcome(body, hint))
+
+
+def _outcome(body, hint):
+    """Return (passed, what to print after the item) for `body()`, as `check` describes."""
     try:
         passed = not _is_false(body())
-        problem = "" if passed else hint
+        return passed, "" if passed else hint
     except NotImplementedError:
         raise
     except CheckError as error:
-        passed, problem = False, _join(str(error), hint)
+        return False, _join(str(error), hint)
     except Exception as error:  # the learner's value broke the check: report it, don't crash
-        passed, problem = False, _join(describe_error(error), hint)
-    return verdict(item, passed, problem)
+        return False, _join(describe_error(error), hint)
 
 
 def call(function, *args, **kwargs):
@@ -440,3 +444,99 @@ def choice_verdict(choices, question, answer):
             raise CheckError("what you chose is right, but another statement is true as well")
 
     return check(choice.item, body)
+
+
+# ---------------------------------------------------------------- probes and judges (see kerasdl.checks.bptt)
+
+MALFORMED = "the probe data is malformed"
+
+
+@dataclass(frozen=True)
+class ProbedCheck:
+    """A check in two halves: `inputs(seed)` returns a dict of NumPy arrays; `probe(*learner, inputs)` calls the
+    learner's code on them and returns plain data, never a verdict; `judge(inputs, data)` returns the verdict lines,
+    computed from the inputs and that data alone."""
+
+    inputs: object
+    probe: object
+    judge: object
+    seed: object = 0  # the inputs a learner's notebook sees: inputs(seed)
+
+    def run(self, *learner, seed=None):
+        """Probe the learner's code and judge the data in this process; print the lines and return None."""
+        inputs = self.inputs(self.seed if seed is None else seed)
+        data = self.probe(*learner, inputs)
+        for line in self.judge(inputs, data):
+            print(line, flush=True)
+
+
+def verdict_line(item, body, hint=""):
+    """Return the line `check(item, body, hint)` would print, without printing it."""
+    return _line(item, *_outcome(body, hint))
+
+
+def as_data(value):
+    """Return a learner's value as probe data: a NumPy array of bools, integers or floats, or {"got": what it is}."""
+    import numpy as np
+
+    try:
+        array = expect_array(value, finite=False)
+    except CheckError as error:
+        return {"got": str(error).removeprefix("expected an array, got ")}
+    except Exception:  # a tensor that would not convert
+        return {"got": _kind(value)}
+    if array.dtype.kind in "biuf":
+        return array.copy()  # the learner's code may change its own array after the call
+    if array.dtype.kind == "c":
+        return {"got": "an array of complex numbers"}
+    try:
+        return array.astype(np.float64)
+    except (TypeError, ValueError):
+        return {"got": f"an array of dtype {array.dtype}"}
+
+
+def probe_call(function, args, count, what, keep=None):
+    """Call function(*args) for a probe; return (record, results), where results is the tuple it returned or None.
+
+    The record is plain data: {"values": [as_data(result) for the first `keep` results]}, or {"error": why there are
+    none} when it raised or did not return a tuple of `count` (`what` names them). NotImplementedError propagates.
+    """
+    try:
+        results = expect_tuple(call(function, *args), count, what)
+    except CheckError as error:
+        return {"error": str(error)}, None
+    return {"values": [as_data(result) for result in results[:keep]]}, results
+
+
+def data_values(record, count):
+    """Return the `count` values of a probe_call record; raise CheckError with its error, or when it is malformed."""
+    if isinstance(record, dict) and set(record) == {"error"} and isinstance(record["error"], str):
+        raise CheckError(clip(record["error"]))
+    if not (isinstance(record, dict) and set(record) == {"values"} and isinstance(record["values"], list)):
+        raise CheckError(f"{MALFORMED}: a call's record is {_kind(record)} without its values")
+    if len(record["values"]) != count:
+        raise CheckError(f"{MALFORMED}: {len(record['values'])} values where {count} were recorded")
+    return record["values"]
+
+
+def data_array(value, shape, name=""):
+    """Return one value of probe data (see as_data) as a float64 array of `shape`, or raise CheckError.
+
+    The words are expect_array's, after `name: ` when a name is given.
+    """
+    import numpy as np
+
+    try:
+        if isinstance(value, dict) and set(value) == {"got"} and isinstance(value["got"], str):
+            raise CheckError(f"expected an array of shape {_shape_text(shape)}, got {clip(value['got'])}")
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+            raise CheckError(f"{MALFORMED}: {_kind(value)} where an array of numbers was recorded")
+        return expect_array(value, shape=shape).astype(np.float64)
+    except CheckError as error:
+        raise CheckError(f"{name}: {error}" if name else str(error)) from None
+
+
+def clip(text, limit=200):
+    """Return `text` on one line and at most `limit` characters: a learner's (or forged) message, quoted."""
+    text = _one_line(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -13,6 +13,32 @@ Hints name what is wrong and where to look, never the expression to type: which
 gradients are off, which part (the tanh, the carried gradient, the shared weights,
 the cell-state path, one gate's block) a known mistake points at, and whether the
 forward or the backward pass is to blame.
+
+Each check is a ProbedCheck in CHECKS, in two halves (see kerasdl.checks):
+
+- `*_inputs(seed)` returns the arrays a check feeds the learner's code; each check's
+  default seed gives the inputs the notebook has always had.
+- `probe_*(learner's functions or value, inputs)` calls the learner's code and returns
+  plain data only: each call's outputs as arrays, or the one line saying what it raised
+  or returned instead; for a backward pass, also the learner's forward outputs with each
+  input entry moved by ±NUMERICAL_STEP. No verdicts, no references: the probes read
+  NumPy and kerasdl.checks only, never kerasdl.scratch.
+- `judge_*(inputs, data)` computes its references from the inputs (with kerasdl.scratch),
+  the numerical gradients from the probe's outputs, and returns the verdict lines. It
+  treats the data as hostile: a missing key, a wrong type, shape or dtype, NaN, a huge
+  or nested value is a ✘ line with a hint, never an exception.
+
+In a learner's notebook `check_*` runs both halves in the kernel and prints what it always
+printed. When grading (the next step, in kerasdl.course), only the probes run in the
+sandbox: the grader draws a seed per run, hands each probe its seed only when the check
+cell runs (never through the notebook, the kit, the environment or the command line), and
+the probes' data comes out as one kerasdl.checks.wire file. In its own process the grader
+reads that file with wire.read, rebuilds each check's inputs from its seed and calls the
+judge. The data never carries the inputs, so data computed on other inputs (the notebook's
+default seed, say) is judged against the grader's inputs and fails; forging it means
+solving the exercise on inputs seen only at that moment, without kerasdl.scratch (off
+limits in the sandbox). What the sandbox needs is the inputs and probes sections below and
+the probe helpers of kerasdl.checks; the judges section and kerasdl.scratch stay outside.
 """
 
 import itertools
@@ -25,12 +51,15 @@ from kerasdl.checks import CheckError
 TOLERANCE = 1e-7  # relative error of an analytic gradient against a numerical one, in float64
 LSTM_DWH_TOLERANCE = 1e-6  # the LSTM's dWh sums products of four gates: its centred differences are less exact
 FORWARD_RTOL = 1e-10  # a float64 forward pass against kerasdl.scratch's
+NUMERICAL_STEP = 1e-5  # the centred differences' step, kerasdl.scratch.numerical_gradient's default
 SIZES = {"N": 3, "T": 4, "D": 5, "H": 4}  # D != H, so a transposed input matrix cannot go unnoticed
 VANISHING_RADIUS = 0.9  # the spectral radius of the recurrent matrix of vanishing_problem()
 VANISHING_STEPS = 30
+STEP, SEQUENCE = ["x", "prev_h", "Wx", "Wh", "b"], ["x", "h0", "Wx", "Wh", "b"]
+LSTM_STEP = ["x", "prev_h", "prev_c", "Wx", "Wh", "b"]
 
 
-# ---------------------------------------------------------------- problems
+# ---------------------------------------------------------------- problems and inputs
 
 
 def rnn_problem(seed=0, gates=1):
@@ -67,6 +96,109 @@ def vanishing_problem(seed=0):
     }
 
 
+def step_inputs(seed):
+    """Return one RNN step's inputs {x, prev_h, Wx, Wh, b} and the upstream gradient dnext_h, from rnn_problem."""
+    p = rnn_problem(seed)
+    return {"x": p["x"][:, 0, :], "prev_h": p["h0"], "dnext_h": p["dh"][:, 0, :]} | _weights(p)
+
+
+def sequence_inputs(seed):
+    """Return an RNN sequence's inputs {x, h0, Wx, Wh, b} and the upstream gradient dh of every step."""
+    return {name: rnn_problem(seed)[name] for name in [*SEQUENCE, "dh"]}
+
+
+def lstm_step_inputs(seed):
+    """Return one LSTM step's inputs {x, prev_h, prev_c, Wx, Wh, b} and the upstream gradients dnext_h, dnext_c."""
+    p = rnn_problem(seed, gates=4)
+    step = {"x": p["x"][:, 0, :], "prev_h": p["h0"], "prev_c": p["c0"], "dnext_h": p["dh"][:, 0, :], "dnext_c": p["dc"]}
+    return step | _weights(p)
+
+
+def _weights(problem):
+    return {name: problem[name] for name in ("Wx", "Wh", "b")}
+
+
+# ---------------------------------------------------------------- probes: call the learner's code, return plain data
+
+
+def _args(inputs, names):
+    return [np.array(inputs[name], dtype=np.float64) for name in names]  # copies: the learner's code may change them
+
+
+def probe_rnn_step_forward(rnn_step_forward, inputs):
+    """Return {"forward": the call's record (see checks.probe_call), next_h only}."""
+    return {"forward": checks.probe_call(rnn_step_forward, _args(inputs, STEP), 2, "(next_h, cache)", keep=1)[0]}
+
+
+def probe_rnn_forward(rnn_forward, inputs):
+    """Return {"forward": the call's record, h only}."""
+    return {"forward": checks.probe_call(rnn_forward, _args(inputs, SEQUENCE), 2, "(h, cache)", keep=1)[0]}
+
+
+def probe_gradient_norms(norms, inputs):
+    """Return {"norms": the learner's norms as data}; they were computed in the notebook, on vanishing_problem()."""
+    return {"norms": checks.as_data(norms)}
+
+
+def _probe_backward(forward, backward, inputs, names, upstreams, forward_what, backward_what):
+    """Return {"forward", "backward", "numerical"}: the forward call's record (its outputs before the cache), the
+    backward call's on that cache and the upstream gradients, and the forward outputs around each input entry."""
+    outputs = len(upstreams)
+    record, results = checks.probe_call(forward, _args(inputs, names), outputs + 1, forward_what, keep=outputs)
+    if results is None:
+        return {"forward": record}
+    gradients = _args(inputs, upstreams)
+    backward_record = checks.probe_call(backward, [*gradients, results[-1]], len(names), backward_what)[0]
+    return {"forward": record, "backward": backward_record, "numerical": _perturbed(forward, inputs, names, outputs)}
+
+
+def _perturbed(forward, inputs, names, outputs):
+    """Return {name: [output k of forward() with each entry of that input moved by +step, then -step]}: arrays of
+    shape (entries, 2, *output k's shape); or {"error": what stopped it}."""
+    arrays, found = _args(inputs, names), {}
+    try:
+        for name, array in zip(names, arrays):
+            runs = []
+            for index in np.ndindex(array.shape):
+                old, pair = array[index], []
+                for value in (old + NUMERICAL_STEP, old - NUMERICAL_STEP):
+                    array[index] = value
+                    results = checks.expect_tuple(checks.call(forward, *arrays), outputs + 1, "the outputs and cache")
+                    pair.append([np.array(result, dtype=np.float64) for result in results[:outputs]])
+                array[index] = old
+                runs.append(pair)
+            found[name] = [np.array([[plus[k], minus[k]] for plus, minus in runs]) for k in range(outputs)]
+    except NotImplementedError:
+        raise
+    except CheckError as error:
+        return {"error": str(error)}
+    except Exception as error:  # an output that is not an array of numbers, or changes shape
+        return {"error": checks.describe_error(error)}
+    return found
+
+
+def probe_rnn_step_backward(rnn_step_forward, rnn_step_backward, inputs):
+    """Return the data of _probe_backward for one RNN step."""
+    what = "(dx, dprev_h, dWx, dWh, db)"
+    return _probe_backward(rnn_step_forward, rnn_step_backward, inputs, STEP, ["dnext_h"], "(next_h, cache)", what)
+
+
+def probe_rnn_backward(rnn_forward, rnn_backward, inputs):
+    """Return the data of _probe_backward for an RNN sequence."""
+    return _probe_backward(rnn_forward, rnn_backward, inputs, SEQUENCE, ["dh"], "(h, cache)", "(dx, dh0, dWx, dWh, db)")
+
+
+def probe_lstm_step_backward(lstm_step_forward, lstm_step_backward, inputs):
+    """Return the data of _probe_backward for one LSTM step."""
+    upstreams, what = ["dnext_h", "dnext_c"], "(dx, dprev_h, dprev_c, dWx, dWh, db)"
+    return _probe_backward(
+        lstm_step_forward, lstm_step_backward, inputs, LSTM_STEP, upstreams, "(next_h, next_c, cache)", what
+    )
+
+
+# ---------------------------------------------------------------- judges: references and verdicts, from inputs and data
+
+
 def reference_gradient_norms(problem=None):
     """Return ‖dL/dh_t‖ (the norm of the whole (N, H) array) for t = 1..T, shape (T,), with kerasdl.scratch."""
     p = vanishing_problem() if problem is None else problem
@@ -81,46 +213,17 @@ def reference_gradient_norms(problem=None):
     return norms
 
 
-# ---------------------------------------------------------------- helpers
-
-
-def _copies(problem, names):
-    return [problem[name].copy() for name in names]
-
-
-def _parts(result, count, what):
-    """Return `result` as a tuple of `count` items, or raise CheckError."""
-    return checks.expect_tuple(result, count, what)
-
-
-def _arrays(values, names, shapes):
-    """Return the values as float arrays after checking each one's shape, or raise CheckError."""
-    arrays = []
-    for value, name, shape in zip(values, names, shapes):
-        try:
-            array = checks.expect_array(value, shape=shape)
-        except CheckError as error:
-            raise CheckError(f"{name}: {error}") from None
-        arrays.append(array.astype(np.float64))
-    return arrays
-
-
-def _shape_text(shape):
-    return checks._shape_text(shape)
-
-
 class _Outcome:
-    """What one call of the learner's functions gave: a value, or the problem that stopped it."""
+    """What the data holds for one call of the learner's functions: a value, or the problem that stopped it."""
 
     def __init__(self, compute):
         try:
-            self.value, self.problem = compute(), None
-        except NotImplementedError:
-            raise
+            with np.errstate(all="ignore"):
+                self.value, self.problem = compute(), None
         except CheckError as error:
             self.value, self.problem = None, str(error)
-        except Exception as error:  # a bug in the learner's code that escaped checks.call
-            self.value, self.problem = None, checks.describe_error(error)
+        except Exception as error:  # data no probe writes
+            self.value, self.problem = None, f"{checks.MALFORMED}: {checks.describe_error(error)}"
 
     def first(self):
         """Return the value, or raise CheckError with the problem (for the item that reports it)."""
@@ -129,12 +232,59 @@ class _Outcome:
         return self.value
 
 
+def _field(data, key):
+    if not isinstance(data, dict) or key not in data:
+        raise CheckError(f"{checks.MALFORMED}: it has no {key!r}")
+    return data[key]
+
+
 def _item(item, body, hint, needs=()):
-    """Print `item`'s verdict: `✘ item — fix the item above first` when an outcome it needs failed."""
+    """Return `item`'s line: `✘ item — fix the item above first` when an outcome it needs failed."""
     if any(outcome.problem is not None for outcome in needs):
-        checks.verdict(item, False, "fix the item above first")
-    else:
-        checks.check(item, body, hint=hint)
+        return checks.verdict_line(item, lambda: False, "fix the item above first")
+    with np.errstate(all="ignore"):
+        return checks.verdict_line(item, body, hint=hint)
+
+
+def _first_item(item, outcome, hint):
+    return checks.verdict_line(item, lambda: outcome.first() is not None, hint=hint)
+
+
+def _forward(data, outputs, shape, name=""):
+    """Return the learner's first forward output from the data, as a float64 array of `shape`, or raise CheckError."""
+    return checks.data_array(checks.data_values(_field(data, "forward"), outputs)[0], shape, name)
+
+
+def _gradients(data, inputs, names, outputs):
+    """Return {name: the learner's gradient of that input}, each of the input's shape, or raise CheckError."""
+    checks.data_values(_field(data, "forward"), outputs)  # the forward call's problem comes first
+    values = checks.data_values(_field(data, "backward"), len(names))
+    return {name: checks.data_array(v, inputs[name].shape, "d" + name) for name, v in zip(names, values)}
+
+
+def _numerical(data, inputs, names, upstreams):
+    """Return {name: the centred-difference gradient of sum(output_k * upstream_k)}, from the probe's outputs."""
+    record, found = _field(data, "numerical"), {}
+    if isinstance(record, dict) and set(record) == {"error"} and isinstance(record["error"], str):
+        raise CheckError(checks.clip(record["error"]))
+    for name in names:
+        shape, runs = inputs[name].shape, _field(record, name)
+        if not isinstance(runs, list) or len(runs) != len(upstreams):
+            raise CheckError(f"{checks.MALFORMED}: {name}'s outputs")
+        total = np.zeros(shape)
+        for stack, upstream in zip(runs, upstreams):
+            df = inputs[upstream]
+            if not isinstance(stack, np.ndarray) or stack.dtype.kind != "f" or stack.shape[:2] != (np.prod(shape), 2):
+                raise CheckError(f"{checks.MALFORMED}: {name}'s outputs")
+            if stack.shape[2:] != df.shape:
+                got, want = checks._shape_text(stack.shape[2:]), checks._shape_text(df.shape)
+                raise CheckError(f"raised ValueError: df must have the shape of f(x) = {got}, got {want}")
+            grad = np.zeros(shape)
+            for n, index in enumerate(np.ndindex(shape)):  # as kerasdl.scratch.numerical_gradient, to the bit
+                grad[index] = np.sum((stack[n, 0] - stack[n, 1]) * df) / (2 * NUMERICAL_STEP)
+            total += grad
+        found[name] = total
+    return found
 
 
 def _bad_gradients(analytic, numerical, names, looser=None):
@@ -145,7 +295,7 @@ def _bad_gradients(analytic, numerical, names, looser=None):
 
 
 def _gradient_item(item, analytic, numerical, names, hint, looser=None):
-    """Print the verdict for analytic gradients (a dict) against numerical ones, within TOLERANCE.
+    """Return the line for analytic gradients (a dict) against numerical ones, within TOLERANCE.
 
     `hint` is a string, or a function of the names that failed returning one (to point at that part).
     """
@@ -158,7 +308,7 @@ def _gradient_item(item, analytic, numerical, names, hint, looser=None):
             raise CheckError(_join(f"{text} too far from the numerical gradient", where))
         return True
 
-    _item(item, body, "", needs=[analytic])
+    return _item(item, body, "", needs=[analytic])
 
 
 def _join(problem, hint):
@@ -166,7 +316,7 @@ def _join(problem, hint):
 
 
 def _same_item(item, ours, reference, names, forward_matches):
-    """Print the verdict for arrays (a dict) against kerasdl.scratch's, to float64 precision.
+    """Return the line for arrays (a dict) against kerasdl.scratch's, to float64 precision.
 
     The hint blames the forward pass only when `forward_matches` (a bool) says it differs from the reference.
     """
@@ -183,16 +333,14 @@ def _same_item(item, ours, reference, names, forward_matches):
             raise CheckError(f"{', '.join(bad)} differ from kerasdl.scratch's; {where}")
         return True
 
-    _item(item, body, "", needs=[ours])
+    return _item(item, body, "", needs=[ours])
 
 
-def _matches(function, args, reference, count, what):
-    """Return True when function(*args)[0] (the learner's forward pass) equals `reference` to float64 precision."""
+def _matches(data, outputs, reference):
+    """Return True when the learner's forward output in the data equals `reference` to float64 precision."""
     try:
-        value = checks.expect_array(_parts(checks.call(function, *args), count, what)[0], shape=reference.shape)
-    except NotImplementedError:
-        raise
-    except Exception:
+        value = _forward(data, outputs, reference.shape)
+    except CheckError:
         return False
     return bool(np.allclose(value, reference, rtol=1e-8, atol=1e-10))
 
@@ -202,36 +350,22 @@ def _same_as(value, candidate):
     return value.shape == candidate.shape and bool(np.allclose(value, candidate, rtol=1e-8, atol=1e-10))
 
 
-def _numerical(forward, arrays, names, upstreams):
-    """Return {name: numerical gradient of sum(output_k * upstream_k)} for forward() over the arrays it reads."""
-    found = {}
-    for name, array in zip(names, arrays):
-        total = np.zeros_like(array)
-        for k, upstream in enumerate(upstreams):
-            total += scratch.numerical_gradient(lambda _, k=k: forward()[k], array, upstream)
-        found[name] = total
-    return found
+def _backward_outcomes(data, inputs, names, upstreams):
+    """Return (ours, numerical): the learner's gradients and the numerical ones of its forward pass, as _Outcomes."""
+    ours = _Outcome(lambda: _gradients(data, inputs, names, len(upstreams)))
+    return ours, _Outcome(lambda: _numerical(data, inputs, names, upstreams))
 
 
 # ---------------------------------------------------------------- RNN step
 
 
-def check_rnn_step_forward(rnn_step_forward):
-    """Print verdicts for rnn_step_forward(x, prev_h, Wx, Wh, b) -> (next_h, cache)."""
-    p = rnn_problem(seed=1)
-    N, H = SIZES["N"], SIZES["H"]
-    x, prev_h, Wx, Wh, b = p["x"][:, 0, :], p["h0"], p["Wx"], p["Wh"], p["b"]
-
-    def compute():
-        result = _parts(
-            checks.call(rnn_step_forward, x.copy(), prev_h.copy(), Wx.copy(), Wh.copy(), b.copy()), 2, "(next_h, cache)"
-        )
-        return _arrays(result[:1], ["next_h"], [(N, H)])[0]
-
-    outcome = _Outcome(compute)
-    checks.check(
+def judge_rnn_step_forward(inputs, data):
+    """Return the verdict lines for rnn_step_forward(x, prev_h, Wx, Wh, b) -> (next_h, cache)."""
+    x, prev_h, Wx, Wh, b = (inputs[name] for name in STEP)
+    outcome = _Outcome(lambda: _forward(data, 1, (SIZES["N"], SIZES["H"]), "next_h"))
+    first = _first_item(
         "rnn_step_forward returns (next_h, cache) with next_h of shape (N, H)",
-        lambda: outcome.first() is not None,
+        outcome,
         hint="next_h has a row per example and a column per hidden unit: look at the shapes of x, Wx, "
         "prev_h and Wh, and at the order of each product",
     )
@@ -254,37 +388,23 @@ def check_rnn_step_forward(rnn_step_forward):
         )
         raise CheckError(why)
 
-    _item("next_h = tanh(x Wx + prev_h Wh + b)", values, "", needs=[outcome])
+    return [first, _item("next_h = tanh(x Wx + prev_h Wh + b)", values, "", needs=[outcome])]
 
 
-def check_rnn_step_backward(rnn_step_forward, rnn_step_backward):
-    """Print verdicts for rnn_step_backward(dnext_h, cache) -> (dx, dprev_h, dWx, dWh, db)."""
-    p = rnn_problem(seed=2)
-    N, D, H = SIZES["N"], SIZES["D"], SIZES["H"]
-    names = ["x", "prev_h", "Wx", "Wh", "b"]
-    x, prev_h, Wx, Wh, b = p["x"][:, 0, :].copy(), p["h0"].copy(), p["Wx"].copy(), p["Wh"].copy(), p["b"].copy()
-    dnext_h = p["dh"][:, 0, :]
-
-    def analytic():
-        _, cache = _parts(checks.call(rnn_step_forward, x, prev_h, Wx, Wh, b), 2, "(next_h, cache)")
-        result = _parts(checks.call(rnn_step_backward, dnext_h.copy(), cache), 5, "(dx, dprev_h, dWx, dWh, db)")
-        shapes = [(N, D), (N, H), (D, H), (H, H), (H,)]
-        return dict(zip(names, _arrays(result, ["d" + n for n in names], shapes)))
-
-    ours = _Outcome(analytic)
-    checks.check(
-        "rnn_step_backward returns (dx, dprev_h, dWx, dWh, db) shaped like x, prev_h, Wx, Wh, b",
-        lambda: ours.first() is not None,
-        hint="each gradient has the shape of what it is the gradient of",
-    )
-
-    def forward():
-        return (_parts(checks.call(rnn_step_forward, x, prev_h, Wx, Wh, b), 2, "(next_h, cache)")[0],)
-
-    numerical = _Outcome(lambda: _numerical(forward, [x, prev_h, Wx, Wh, b], names, [dnext_h]))
+def judge_rnn_step_backward(inputs, data):
+    """Return the verdict lines for rnn_step_backward(dnext_h, cache) -> (dx, dprev_h, dWx, dWh, db)."""
+    x, prev_h, Wx, Wh, b = (inputs[name] for name in STEP)
+    ours, numerical = _backward_outcomes(data, inputs, STEP, ["dnext_h"])
+    lines = [
+        _first_item(
+            "rnn_step_backward returns (dx, dprev_h, dWx, dWh, db) shaped like x, prev_h, Wx, Wh, b",
+            ours,
+            hint="each gradient has the shape of what it is the gradient of",
+        )
+    ]
     reference_h, reference_cache = scratch.rnn_step_forward(x, prev_h, Wx, Wh, b)
-    reference = dict(zip(names, scratch.rnn_step_backward(dnext_h, reference_cache)))
-    untanhed = dict(zip(names, scratch.rnn_step_backward(dnext_h / (1 - reference_h**2), reference_cache)))
+    reference = dict(zip(STEP, scratch.rnn_step_backward(inputs["dnext_h"], reference_cache)))
+    untanhed = dict(zip(STEP, scratch.rnn_step_backward(inputs["dnext_h"] / (1 - reference_h**2), reference_cache)))
 
     def where(bad):
         if ours.value is not None and all(_same_as(ours.value[name], untanhed[name]) for name in bad):
@@ -299,33 +419,29 @@ def check_rnn_step_backward(rnn_step_forward, rnn_step_backward):
             "added up over the examples of the batch"
         )
 
-    _gradient_item("dx and dprev_h match numerical gradients", ours, numerical, ["x", "prev_h"], hint=where)
-    _gradient_item("dWx, dWh and db match numerical gradients", ours, numerical, ["Wx", "Wh", "b"], hint=where)
-    forward_matches = _matches(rnn_step_forward, (x, prev_h, Wx, Wh, b), reference_h, 2, "(next_h, cache)")
-    _same_item("the gradients equal kerasdl.scratch.rnn_step_backward's", ours, reference, names, forward_matches)
+    lines.append(_gradient_item("dx and dprev_h match numerical gradients", ours, numerical, ["x", "prev_h"], where))
+    lines.append(_gradient_item("dWx, dWh and db match numerical gradients", ours, numerical, ["Wx", "Wh", "b"], where))
+    forward_matches = _matches(data, 1, reference_h)
+    lines.append(
+        _same_item("the gradients equal kerasdl.scratch.rnn_step_backward's", ours, reference, STEP, forward_matches)
+    )
+    return lines
 
 
 # ---------------------------------------------------------------- RNN sequence
 
 
-def check_rnn_forward(rnn_forward):
-    """Print verdicts for rnn_forward(x, h0, Wx, Wh, b) -> (h, cache), h of shape (N, T, H)."""
-    p = rnn_problem(seed=3)
-    N, T, H = SIZES["N"], SIZES["T"], SIZES["H"]
-    names = ["x", "h0", "Wx", "Wh", "b"]
-
-    def compute():
-        result = _parts(checks.call(rnn_forward, *_copies(p, names)), 2, "(h, cache)")
-        return _arrays(result[:1], ["h"], [(N, T, H)])[0]
-
-    outcome = _Outcome(compute)
-    checks.check(
+def judge_rnn_forward(inputs, data):
+    """Return the verdict lines for rnn_forward(x, h0, Wx, Wh, b) -> (h, cache), h of shape (N, T, H)."""
+    x, h0, Wx, Wh, b = (inputs[name] for name in SEQUENCE)
+    T = x.shape[1]
+    outcome = _Outcome(lambda: _forward(data, 1, (SIZES["N"], T, SIZES["H"]), "h"))
+    first = _first_item(
         "rnn_forward returns (h, cache) with h of shape (N, T, H)",
-        lambda: outcome.first() is not None,
+        outcome,
         hint="stack the hidden state of every step along axis 1",
     )
-    reference = scratch.rnn_forward(*_copies(p, names))[0]
-    x, h0, Wx, Wh, b = _copies(p, names)
+    reference = scratch.rnn_forward(x, h0, Wx, Wh, b)[0]
     mistakes = [
         (scratch.rnn_forward(x, np.zeros_like(h0), Wx, Wh, b)[0], "the first step must start from h0, not zeros"),
         (
@@ -349,38 +465,24 @@ def check_rnn_forward(rnn_forward):
             "the first step is already wrong: look at which slice of x step 0 reads and the state it starts from"
         )
 
-    _item("h holds every step's hidden state, starting from h0", values, "", needs=[outcome])
+    return [first, _item("h holds every step's hidden state, starting from h0", values, "", needs=[outcome])]
 
 
-def check_rnn_backward(rnn_forward, rnn_backward):
-    """Print verdicts for rnn_backward(dh, cache) -> (dx, dh0, dWx, dWh, db)."""
-    p = rnn_problem(seed=4)
-    N, T, D, H = SIZES["N"], SIZES["T"], SIZES["D"], SIZES["H"]
-    names = ["x", "h0", "Wx", "Wh", "b"]
-    arrays = _copies(p, names)
-    dh = p["dh"]
-
-    def analytic():
-        _, cache = _parts(checks.call(rnn_forward, *arrays), 2, "(h, cache)")
-        result = _parts(checks.call(rnn_backward, dh.copy(), cache), 5, "(dx, dh0, dWx, dWh, db)")
-        shapes = [(N, T, D), (N, H), (D, H), (H, H), (H,)]
-        return dict(zip(names, _arrays(result, ["d" + n for n in names], shapes)))
-
-    ours = _Outcome(analytic)
-    checks.check(
-        "rnn_backward returns (dx, dh0, dWx, dWh, db) shaped like x, h0, Wx, Wh, b",
-        lambda: ours.first() is not None,
-        hint="each gradient has the shape of what it is the gradient of",
-    )
-
-    def forward():
-        return (_parts(checks.call(rnn_forward, *arrays), 2, "(h, cache)")[0],)
-
-    numerical = _Outcome(lambda: _numerical(forward, arrays, names, [dh]))
-    reference_h, reference_cache = scratch.rnn_forward(*_copies(p, names))
-    reference = dict(zip(names, scratch.rnn_backward(dh, reference_cache)))
-    uncarried = dict(zip(names, _variant_backward(dh, reference_cache, carry=False)))
-    last_step = dict(zip(names, _variant_backward(dh, reference_cache, accumulate=False)))
+def judge_rnn_backward(inputs, data):
+    """Return the verdict lines for rnn_backward(dh, cache) -> (dx, dh0, dWx, dWh, db)."""
+    dh = inputs["dh"]
+    ours, numerical = _backward_outcomes(data, inputs, SEQUENCE, ["dh"])
+    lines = [
+        _first_item(
+            "rnn_backward returns (dx, dh0, dWx, dWh, db) shaped like x, h0, Wx, Wh, b",
+            ours,
+            hint="each gradient has the shape of what it is the gradient of",
+        )
+    ]
+    reference_h, reference_cache = scratch.rnn_forward(*(inputs[name] for name in SEQUENCE))
+    reference = dict(zip(SEQUENCE, scratch.rnn_backward(dh, reference_cache)))
+    uncarried = dict(zip(SEQUENCE, _variant_backward(dh, reference_cache, carry=False)))
+    last_step = dict(zip(SEQUENCE, _variant_backward(dh, reference_cache, accumulate=False)))
 
     def where(bad):
         mine = ours.value or {}
@@ -397,10 +499,13 @@ def check_rnn_backward(rnn_forward, rnn_backward):
             return "walk the steps from the last to the first; look at what each step passes back to the one before"
         return "the weights are shared by every step: each step adds its part, computed from that step's full gradient"
 
-    _gradient_item("dx and dh0 match numerical gradients", ours, numerical, ["x", "h0"], hint=where)
-    _gradient_item("dWx, dWh and db match numerical gradients", ours, numerical, ["Wx", "Wh", "b"], hint=where)
-    forward_matches = _matches(rnn_forward, _copies(p, names), reference_h, 2, "(h, cache)")
-    _same_item("the gradients equal kerasdl.scratch.rnn_backward's", ours, reference, names, forward_matches)
+    lines.append(_gradient_item("dx and dh0 match numerical gradients", ours, numerical, ["x", "h0"], where))
+    lines.append(_gradient_item("dWx, dWh and db match numerical gradients", ours, numerical, ["Wx", "Wh", "b"], where))
+    forward_matches = _matches(data, 1, reference_h)
+    lines.append(
+        _same_item("the gradients equal kerasdl.scratch.rnn_backward's", ours, reference, SEQUENCE, forward_matches)
+    )
+    return lines
 
 
 def _variant_backward(dh, cache, carry=True, accumulate=True):
@@ -425,18 +530,14 @@ def _variant_backward(dh, cache, carry=True, accumulate=True):
 # ---------------------------------------------------------------- gradient norms
 
 
-def check_gradient_norms(norms):
-    """Print verdicts for the plotted norms ‖dL/dh_t‖, t = 1..T, on vanishing_problem()."""
-    reference = reference_gradient_norms()
+def judge_gradient_norms(inputs, data):
+    """Return the verdict lines for the plotted norms ‖dL/dh_t‖, t = 1..T, on vanishing_problem()."""
+    reference = reference_gradient_norms(inputs)
     T = len(reference)
-
-    def compute():
-        return checks.expect_array(norms, shape=(T,)).astype(np.float64)
-
-    outcome = _Outcome(compute)
-    checks.check(
+    outcome = _Outcome(lambda: checks.data_array(_field(data, "norms"), (T,)))
+    first = _first_item(
         f"one norm per time step, shape ({T},)",
-        lambda: outcome.first() is not None,
+        outcome,
         hint="one number per time step, in time order: the text of this part says which",
     )
 
@@ -458,8 +559,6 @@ def check_gradient_norms(norms):
             "you start from and what the norm is taken over"
         )
 
-    _item("the norms are ‖dL/dh_t‖ of vanishing_problem(), in time order", values, "", needs=[outcome])
-
     def vanishes():
         values = outcome.value
         if not np.all(values > 0):
@@ -469,50 +568,39 @@ def check_gradient_norms(norms):
             raise CheckError("the norms should shrink at every step back in time, to below 1% of the last one")
         return True
 
-    _item(
-        "the gradient vanishes going back in time",
-        vanishes,
-        hint="going back in time each step can only shrink the gradient here (Wh's largest singular value is "
-        "0.9 and the tanh's slope at most 1): check the order and the values above",
-        needs=[outcome],
-    )
+    return [
+        first,
+        _item("the norms are ‖dL/dh_t‖ of vanishing_problem(), in time order", values, "", needs=[outcome]),
+        _item(
+            "the gradient vanishes going back in time",
+            vanishes,
+            hint="going back in time each step can only shrink the gradient here (Wh's largest singular value is "
+            "0.9 and the tanh's slope at most 1): check the order and the values above",
+            needs=[outcome],
+        ),
+    ]
 
 
 # ---------------------------------------------------------------- LSTM step
 
 
-def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
-    """Print verdicts for lstm_step_backward(dnext_h, dnext_c, cache) -> (dx, dprev_h, dprev_c, dWx, dWh, db)."""
-    p = rnn_problem(seed=5, gates=4)
-    N, D, H = SIZES["N"], SIZES["D"], SIZES["H"]
-    names = ["x", "prev_h", "prev_c", "Wx", "Wh", "b"]
-    arrays = [p["x"][:, 0, :].copy(), p["h0"].copy(), p["c0"].copy(), p["Wx"].copy(), p["Wh"].copy(), p["b"].copy()]
-    dnext_h, dnext_c = p["dh"][:, 0, :], p["dc"]
-
-    def analytic():
-        result = _parts(checks.call(lstm_step_forward, *arrays), 3, "(next_h, next_c, cache)")
-        gradients = _parts(
-            checks.call(lstm_step_backward, dnext_h.copy(), dnext_c.copy(), result[2]),
-            6,
-            "(dx, dprev_h, dprev_c, dWx, dWh, db)",
+def judge_lstm_step_backward(inputs, data):
+    """Return the verdict lines for lstm_step_backward(dnext_h, dnext_c, cache) -> (dx, dprev_h, dprev_c, dWx, dWh,
+    db)."""
+    H = SIZES["H"]
+    names = LSTM_STEP
+    ours, numerical = _backward_outcomes(data, inputs, names, ["dnext_h", "dnext_c"])
+    lines = [
+        _first_item(
+            "lstm_step_backward returns (dx, dprev_h, dprev_c, dWx, dWh, db) shaped like the inputs",
+            ours,
+            hint="each gradient has the shape of what it is the gradient of",
         )
-        shapes = [(N, D), (N, H), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,)]
-        return dict(zip(names, _arrays(gradients, ["d" + n for n in names], shapes)))
-
-    ours = _Outcome(analytic)
-    checks.check(
-        "lstm_step_backward returns (dx, dprev_h, dprev_c, dWx, dWh, db) shaped like the inputs",
-        lambda: ours.first() is not None,
-        hint="each gradient has the shape of what it is the gradient of",
-    )
-
-    def forward():
-        return _parts(checks.call(lstm_step_forward, *arrays), 3, "(next_h, next_c, cache)")[:2]
-
-    numerical = _Outcome(lambda: _numerical(forward, arrays, names, [dnext_h, dnext_c]))
-    reference_h, _, reference_cache = scratch.lstm_step_forward(*arrays)
+    ]
+    x, prev_h, prev_c, Wx, Wh, b = (inputs[name] for name in names)
+    dnext_h, dnext_c = inputs["dnext_h"], inputs["dnext_c"]
+    reference_h, _, reference_cache = scratch.lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)
     reference = dict(zip(names, scratch.lstm_step_backward(dnext_h, dnext_c, reference_cache)))
-    x, prev_h, prev_c, Wx, Wh, b = arrays
     a = x @ Wx + prev_h @ Wh + b  # (N, 4H): the gate blocks i, f, o, g
     f, o = _sigmoid(a[:, H : 2 * H]), _sigmoid(a[:, 2 * H : 3 * H])  # (N, H) each
     next_c = f * prev_c + _sigmoid(a[:, :H]) * np.tanh(a[:, 3 * H :])  # (N, H)
@@ -583,20 +671,71 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
             )
         return "db is right: look at what each weight matrix multiplied in the forward pass"
 
-    _gradient_item(
-        "dx, dprev_h and dprev_c match numerical gradients", ours, numerical, ["x", "prev_h", "prev_c"], hint=state_hint
+    lines.append(
+        _gradient_item(
+            "dx, dprev_h and dprev_c match numerical gradients", ours, numerical, ["x", "prev_h", "prev_c"], state_hint
+        )
     )
-    _gradient_item(
-        "dWx, dWh and db match numerical gradients, gates in the order i, f, o, g",
-        ours,
-        numerical,
-        ["Wx", "Wh", "b"],
-        looser={"Wh": LSTM_DWH_TOLERANCE},
-        hint=weight_hint,
+    lines.append(
+        _gradient_item(
+            "dWx, dWh and db match numerical gradients, gates in the order i, f, o, g",
+            ours,
+            numerical,
+            ["Wx", "Wh", "b"],
+            hint=weight_hint,
+            looser={"Wh": LSTM_DWH_TOLERANCE},
+        )
     )
-    forward_matches = _matches(lstm_step_forward, arrays, reference_h, 3, "(next_h, next_c, cache)")
-    _same_item("the gradients equal kerasdl.scratch.lstm_step_backward's", ours, reference, names, forward_matches)
+    forward_matches = _matches(data, 2, reference_h)
+    lines.append(
+        _same_item("the gradients equal kerasdl.scratch.lstm_step_backward's", ours, reference, names, forward_matches)
+    )
+    return lines
 
 
 def _sigmoid(a):
     return 1 / (1 + np.exp(-a))
+
+
+# ---------------------------------------------------------------- the checks a notebook calls
+
+CHECKS = {
+    "rnn_step_forward": checks.ProbedCheck(step_inputs, probe_rnn_step_forward, judge_rnn_step_forward, seed=1),
+    "rnn_step_backward": checks.ProbedCheck(step_inputs, probe_rnn_step_backward, judge_rnn_step_backward, seed=2),
+    "rnn_forward": checks.ProbedCheck(sequence_inputs, probe_rnn_forward, judge_rnn_forward, seed=3),
+    "rnn_backward": checks.ProbedCheck(sequence_inputs, probe_rnn_backward, judge_rnn_backward, seed=4),
+    "gradient_norms": checks.ProbedCheck(vanishing_problem, probe_gradient_norms, judge_gradient_norms, seed=0),
+    "lstm_step_backward": checks.ProbedCheck(
+        lstm_step_inputs, probe_lstm_step_backward, judge_lstm_step_backward, seed=5
+    ),
+}
+
+
+def check_rnn_step_forward(rnn_step_forward):
+    """Print verdicts for rnn_step_forward(x, prev_h, Wx, Wh, b) -> (next_h, cache)."""
+    CHECKS["rnn_step_forward"].run(rnn_step_forward)
+
+
+def check_rnn_step_backward(rnn_step_forward, rnn_step_backward):
+    """Print verdicts for rnn_step_backward(dnext_h, cache) -> (dx, dprev_h, dWx, dWh, db)."""
+    CHECKS["rnn_step_backward"].run(rnn_step_forward, rnn_step_backward)
+
+
+def check_rnn_forward(rnn_forward):
+    """Print verdicts for rnn_forward(x, h0, Wx, Wh, b) -> (h, cache), h of shape (N, T, H)."""
+    CHECKS["rnn_forward"].run(rnn_forward)
+
+
+def check_rnn_backward(rnn_forward, rnn_backward):
+    """Print verdicts for rnn_backward(dh, cache) -> (dx, dh0, dWx, dWh, db)."""
+    CHECKS["rnn_backward"].run(rnn_forward, rnn_backward)
+
+
+def check_gradient_norms(norms):
+    """Print verdicts for the plotted norms ‖dL/dh_t‖, t = 1..T, on vanishing_problem()."""
+    CHECKS["gradient_norms"].run(norms)
+
+
+def check_lstm_step_backward(lstm_step_forward, lstm_step_backward):
+    """Print verdicts for lstm_step_backward(dnext_h, dnext_c, cache) -> (dx, dprev_h, dprev_c, dWx, dWh, db)."""
+    CHECKS["lstm_step_backward"].run(lstm_step_forward, lstm_step_backward)
