@@ -537,6 +537,6 @@ def data_array(value, shape, name=""):
 
 
 def clip(text, limit=200):
-    """Return `text` on one line and at most `limit` characters: a learner's (or forged) message, quoted."""
-    text = _one_line(text)
+    """Return `text` on one line, without verdict marks, at most `limit` characters: a learner's (or forged) message."""
+    text = _one_line(str(text).translate({ord(PASSED): None, ord(FAILED): None, ord(RECORDED): None}))
     return text if len(text) <= limit else text[: limit - 3] + "..."
