@@ -15,12 +15,7 @@ from helpers import ROOT
 KIT = evidence.kit_notebooks()
 # Notebooks whose full-profile runs are still due, named here so the gap stays visible: their
 # evidence test is expected to fail (strict: once the evidence is current, the entry must go).
-PENDING = {
-    "chapters/06_training_past_one_device.ipynb": "an unused import removed: full runs due",
-    "solutions/02_bptt_by_hand.ipynb": "the gradient-check loop rewritten within 88 columns: full runs due",
-    "solutions/04_sine_lstm.ipynb": "an unused import removed: full runs due",
-    "solutions/06_gru_vs_lstm.ipynb": "an unused import removed: full runs due",
-}
+PENDING = {}
 
 
 def _case(notebook):
