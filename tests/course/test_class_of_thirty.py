@@ -1,12 +1,13 @@
-"""A class of 30 learners x 3 exercises graded in one command, with the trouble a real class brings.
+"""A generated class graded in one command, with the trouble a real class brings.
 
-kerasdl.course.sample_class.demo_class writes it (the quickest exercises, 01, 02
-and 05): a malformed notebook, a symbolic link, a nested folder, a learner folder
-named like a spreadsheet formula and two near-copies. One `kerasdl grade` writes
-the gradebook, the Canvas file, the review files, the feedback pages and the
-similarity report; then an instructor scores a written answer and two learners are
-graded again, and the score is still there. It grades some 90 notebooks, so it runs
-once, in the jax pass (`tools/grade_demo.py` is the same class as a demo).
+kerasdl.course.sample_class.demo_class writes it: a malformed notebook, a symbolic
+link, a nested folder, a learner folder named like a spreadsheet formula and two
+near-copies. One `kerasdl grade` writes the gradebook, the Canvas file, the review
+files, the feedback pages and the similarity report; then an instructor scores a
+written answer and two learners are graded again, and the score is still there.
+make test grades 6 learners x 2 exercises (every kind of trouble is in it);
+`tools/grade_demo.py` grades the full 30 x 3 (about 24 minutes on 2 cores). It runs
+once, in the jax pass.
 """
 
 import csv
@@ -25,6 +26,10 @@ pytestmark = [
     pytest.mark.skipif(BACKEND != "jax", reason="grades a class the same way on every backend: once, in the jax pass"),
     pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap (bwrap) is not installed"),
 ]
+# The demo's class at the size make test can afford (tools/grade_demo.py grades all 30 x 3):
+# every kind of trouble is in it; exercise 02 comes second, so the near-copies are in it.
+LEARNERS = 6
+EXERCISES = ("05_rnn_concepts.ipynb", "02_bptt_by_hand.ipynb")
 OUTPUTS = ("--csv", "grades.csv", "--canvas", "canvas.csv", "--review", "review", "--feedback", "feedback")
 
 
@@ -48,7 +53,7 @@ def grade(folder, *paths):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("thirty")
-    written = sample_class.demo_class(folder / "submissions")
+    written = sample_class.demo_class(folder / "submissions", learners=LEARNERS, names=EXERCISES)
     code, out, err = grade(folder, folder / "submissions")
     return folder, written, code, out, err
 
@@ -62,14 +67,14 @@ def test_every_learner_has_a_row_and_the_trouble_is_its_own(graded):
     assert code == 1 and err == "", err
     rows = book(folder / "grades.csv")
     learners = {path.relative_to(folder / "submissions").parts[0] for path in written}
-    assert len(learners) == 30 and {r.lstrip("'") for r in rows} == learners
+    assert len(learners) == LEARNERS and {r.lstrip("'") for r in rows} == learners
     assert "'" + sample_class.FORMULA_LEARNER in rows  # shown as text, never run
     assert rows["learner01"]["not graded"].startswith("malformed.ipynb (not a readable notebook: cell ")
     assert rows["learner02"]["not graded"] == "link.ipynb (not graded: a symbolic link, not followed)"
     assert rows["nested"]["bptt_by_hand score"] != ""  # its notebooks lie in nested/week-1/
     assert rows["copy-ann"]["bptt_by_hand score"] == rows["copy-ann"]["bptt_by_hand total"]
     canvas = list(csv.reader(io.StringIO((folder / "canvas.csv").read_text())))
-    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and len(canvas) == 32
+    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and len(canvas) == LEARNERS + 2
 
 
 def test_the_near_copies_are_listed_by_the_similarity_report(graded):
@@ -77,8 +82,6 @@ def test_the_near_copies_are_listed_by_the_similarity_report(graded):
     assert report.startswith(similarity.HEADER)
     pairs = report.split("exercise bptt_by_hand")[1].split("pairs of learners")[1].split("exercise")[0]
     assert "copy-ann/02_bptt_by_hand.ipynb" in pairs and "copy-ben/02_bptt_by_hand.ipynb" in pairs
-    solved = [line for line in pairs.splitlines() if "copy-" not in line and "%" in line]
-    assert not [line for line in solved if "learner01/" in line and "learner05/" in line]  # solved alike: reference
 
 
 def test_everyone_has_feedback(graded):
@@ -96,7 +99,7 @@ def test_written_answer_scores_survive_a_regrade(graded):
     rows = list(csv.DictReader(io.StringIO(path.read_text())))
     assert {r["learner"] for r in rows} >= {"copy-ann", "copy-ben", "'" + sample_class.FORMULA_LEARNER}
     score(path, "copy-ann", "1", "clear and short")
-    code, out, err = grade(folder, folder / "submissions" / "copy-ann", folder / "submissions" / "learner03")
+    code, out, err = grade(folder, folder / "submissions" / "copy-ann", folder / "submissions" / "learner02")
     assert err == "", err
     rows = {(r["learner"], r["item"]): r for r in csv.DictReader(io.StringIO(path.read_text()))}
     scored = [r for (learner, _), r in rows.items() if learner == "copy-ann" and r["score"]]
