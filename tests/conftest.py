@@ -2,12 +2,15 @@ import json
 import os
 import sys
 
+import matplotlib
 import pytest
 
 from helpers import BACKEND, ROOT
 
 os.environ.setdefault("KERASDL_PROFILE", "quick")
-os.environ.setdefault("MPLBACKEND", "Agg")  # the plot tests draw off screen
+# The plot tests draw off screen. In this process only: an MPLBACKEND variable would reach
+# the notebook kernels and replace their inline figures (the browser tests look for them).
+matplotlib.use("Agg")
 
 # How long each test took in the last run, per backend: the run rewrites it, and the
 # next run starts the longest work first from it (longest processing time first), so
