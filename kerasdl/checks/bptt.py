@@ -14,31 +14,17 @@ gradients are off, which part (the tanh, the carried gradient, the shared weight
 the cell-state path, one gate's block) a known mistake points at, and whether the
 forward or the backward pass is to blame.
 
-Each check is a ProbedCheck in CHECKS, in two halves (see kerasdl.checks):
+Each check is a ProbedCheck in CHECKS (see kerasdl.checks): its probe, with the inputs
+it feeds the learner's code, is kerasdl.probes.bptt; its judge is `judge_*(inputs, data)`
+here, which computes the references from the inputs (with kerasdl.scratch) and the
+numerical gradients from the probe's forward outputs, and returns the verdict lines. A
+judge treats the data as hostile: a missing key, a wrong type, shape or dtype, NaN, a
+huge or nested value is a ✘ line with a hint, never an exception.
 
-- `*_inputs(seed)` returns the arrays a check feeds the learner's code; each check's
-  default seed gives the inputs the notebook has always had.
-- `probe_*(learner's functions or value, inputs)` calls the learner's code and returns
-  plain data only: each call's outputs as arrays, or the one line saying what it raised
-  or returned instead; for a backward pass, also the learner's forward outputs with each
-  input entry moved by ±NUMERICAL_STEP. No verdicts, no references: the probes read
-  NumPy and kerasdl.checks only, never kerasdl.scratch.
-- `judge_*(inputs, data)` computes its references from the inputs (with kerasdl.scratch),
-  the numerical gradients from the probe's outputs, and returns the verdict lines. It
-  treats the data as hostile: a missing key, a wrong type, shape or dtype, NaN, a huge
-  or nested value is a ✘ line with a hint, never an exception.
-
-In a learner's notebook `check_*` runs both halves in the kernel and prints what it always
-printed. When grading (the next step, in kerasdl.course), only the probes run in the
-sandbox: the grader draws a seed per run, hands each probe its seed only when the check
-cell runs (never through the notebook, the kit, the environment or the command line), and
-the probes' data comes out as one kerasdl.checks.wire file. In its own process the grader
-reads that file with wire.read, rebuilds each check's inputs from its seed and calls the
-judge. The data never carries the inputs, so data computed on other inputs (the notebook's
-default seed, say) is judged against the grader's inputs and fails; forging it means
-solving the exercise on inputs seen only at that moment, without kerasdl.scratch (off
-limits in the sandbox). What the sandbox needs is the inputs and probes sections below and
-the probe helpers of kerasdl.checks; the judges section and kerasdl.scratch stay outside.
+In a learner's notebook `check_*` runs both halves in the kernel. When grading, only the
+probes run in the sandbox, on inputs from seeds the grader draws (kerasdl.course.probed),
+and the judges run in the grader's process. ANSWERS names what of the kit implements
+this exercise's answers: in graded work kerasdl.scratch keeps only its two tools.
 """
 
 import itertools
@@ -47,153 +33,25 @@ import numpy as np
 
 from kerasdl import checks, scratch
 from kerasdl.checks import CheckError
+from kerasdl.probes.bptt import (  # noqa: F401 (the inputs are part of this module's interface)
+    LSTM_STEP,
+    NUMERICAL_STEP,
+    PROBES,
+    SEQUENCE,
+    SIZES,
+    STEP,
+    VANISHING_RADIUS,
+    VANISHING_STEPS,
+    lstm_step_inputs,
+    rnn_problem,
+    sequence_inputs,
+    step_inputs,
+    vanishing_problem,
+)
 
 TOLERANCE = 1e-7  # relative error of an analytic gradient against a numerical one, in float64
 LSTM_DWH_TOLERANCE = 1e-6  # the LSTM's dWh sums products of four gates: its centred differences are less exact
 FORWARD_RTOL = 1e-10  # a float64 forward pass against kerasdl.scratch's
-NUMERICAL_STEP = 1e-5  # the centred differences' step, kerasdl.scratch.numerical_gradient's default
-SIZES = {"N": 3, "T": 4, "D": 5, "H": 4}  # D != H, so a transposed input matrix cannot go unnoticed
-VANISHING_RADIUS = 0.9  # the spectral radius of the recurrent matrix of vanishing_problem()
-VANISHING_STEPS = 30
-STEP, SEQUENCE = ["x", "prev_h", "Wx", "Wh", "b"], ["x", "h0", "Wx", "Wh", "b"]
-LSTM_STEP = ["x", "prev_h", "prev_c", "Wx", "Wh", "b"]
-
-
-# ---------------------------------------------------------------- problems and inputs
-
-
-def rnn_problem(seed=0, gates=1):
-    """Return a dict of random float64 inputs, weights and upstream gradients for an RNN (gates=1) or LSTM (4)."""
-    N, T, D, H = SIZES["N"], SIZES["T"], SIZES["D"], SIZES["H"]
-    rng = np.random.default_rng(seed)
-    return {
-        "x": rng.normal(size=(N, T, D)),  # (N, T, D)
-        "h0": rng.normal(scale=0.5, size=(N, H)),  # (N, H)
-        "c0": rng.normal(scale=0.5, size=(N, H)),  # (N, H)
-        "Wx": rng.normal(scale=D**-0.5, size=(D, gates * H)),  # (D, gates * H)
-        "Wh": rng.normal(scale=H**-0.5, size=(H, gates * H)),  # (H, gates * H)
-        "b": rng.normal(scale=0.5, size=gates * H),  # (gates * H,)
-        "dh": rng.normal(size=(N, T, H)),  # (N, T, H): upstream gradient of every step's h
-        "dc": rng.normal(size=(N, H)),  # (N, H)
-    }
-
-
-def vanishing_problem(seed=0):
-    """Return {x, h0, Wx, Wh, b, dh_last} for the gradient-norm plot: Wh is 0.9 times an orthogonal matrix.
-
-    The loss is L = sum(h_T * dh_last): it sees only the last hidden state h_T.
-    """
-    N, T, D, H = 4, VANISHING_STEPS, 3, 16
-    rng = np.random.default_rng(seed)
-    orthogonal, _ = np.linalg.qr(rng.normal(size=(H, H)))  # (H, H)
-    return {
-        "x": rng.normal(size=(N, T, D)),  # (N, T, D)
-        "h0": np.zeros((N, H)),  # (N, H)
-        "Wx": rng.normal(scale=0.5, size=(D, H)),  # (D, H)
-        "Wh": VANISHING_RADIUS * orthogonal,  # (H, H): spectral radius 0.9
-        "b": np.zeros(H),  # (H,)
-        "dh_last": rng.normal(size=(N, H)),  # (N, H): dL/dh_T
-    }
-
-
-def step_inputs(seed):
-    """Return one RNN step's inputs {x, prev_h, Wx, Wh, b} and the upstream gradient dnext_h, from rnn_problem."""
-    p = rnn_problem(seed)
-    return {"x": p["x"][:, 0, :], "prev_h": p["h0"], "dnext_h": p["dh"][:, 0, :]} | _weights(p)
-
-
-def sequence_inputs(seed):
-    """Return an RNN sequence's inputs {x, h0, Wx, Wh, b} and the upstream gradient dh of every step."""
-    return {name: rnn_problem(seed)[name] for name in [*SEQUENCE, "dh"]}
-
-
-def lstm_step_inputs(seed):
-    """Return one LSTM step's inputs {x, prev_h, prev_c, Wx, Wh, b} and the upstream gradients dnext_h, dnext_c."""
-    p = rnn_problem(seed, gates=4)
-    step = {"x": p["x"][:, 0, :], "prev_h": p["h0"], "prev_c": p["c0"], "dnext_h": p["dh"][:, 0, :], "dnext_c": p["dc"]}
-    return step | _weights(p)
-
-
-def _weights(problem):
-    return {name: problem[name] for name in ("Wx", "Wh", "b")}
-
-
-# ---------------------------------------------------------------- probes: call the learner's code, return plain data
-
-
-def _args(inputs, names):
-    return [np.array(inputs[name], dtype=np.float64) for name in names]  # copies: the learner's code may change them
-
-
-def probe_rnn_step_forward(rnn_step_forward, inputs):
-    """Return {"forward": the call's record (see checks.probe_call), next_h only}."""
-    return {"forward": checks.probe_call(rnn_step_forward, _args(inputs, STEP), 2, "(next_h, cache)", keep=1)[0]}
-
-
-def probe_rnn_forward(rnn_forward, inputs):
-    """Return {"forward": the call's record, h only}."""
-    return {"forward": checks.probe_call(rnn_forward, _args(inputs, SEQUENCE), 2, "(h, cache)", keep=1)[0]}
-
-
-def probe_gradient_norms(norms, inputs):
-    """Return {"norms": the learner's norms as data}; they were computed in the notebook, on vanishing_problem()."""
-    return {"norms": checks.as_data(norms)}
-
-
-def _probe_backward(forward, backward, inputs, names, upstreams, forward_what, backward_what):
-    """Return {"forward", "backward", "numerical"}: the forward call's record (its outputs before the cache), the
-    backward call's on that cache and the upstream gradients, and the forward outputs around each input entry."""
-    outputs = len(upstreams)
-    record, results = checks.probe_call(forward, _args(inputs, names), outputs + 1, forward_what, keep=outputs)
-    if results is None:
-        return {"forward": record}
-    gradients = _args(inputs, upstreams)
-    backward_record = checks.probe_call(backward, [*gradients, results[-1]], len(names), backward_what)[0]
-    return {"forward": record, "backward": backward_record, "numerical": _perturbed(forward, inputs, names, outputs)}
-
-
-def _perturbed(forward, inputs, names, outputs):
-    """Return {name: [output k of forward() with each entry of that input moved by +step, then -step]}: arrays of
-    shape (entries, 2, *output k's shape); or {"error": what stopped it}."""
-    arrays, found = _args(inputs, names), {}
-    try:
-        for name, array in zip(names, arrays):
-            runs = []
-            for index in np.ndindex(array.shape):
-                old, pair = array[index], []
-                for value in (old + NUMERICAL_STEP, old - NUMERICAL_STEP):
-                    array[index] = value
-                    results = checks.expect_tuple(checks.call(forward, *arrays), outputs + 1, "the outputs and cache")
-                    pair.append([np.array(result, dtype=np.float64) for result in results[:outputs]])
-                array[index] = old
-                runs.append(pair)
-            found[name] = [np.array([[plus[k], minus[k]] for plus, minus in runs]) for k in range(outputs)]
-    except NotImplementedError:
-        raise
-    except CheckError as error:
-        return {"error": str(error)}
-    except Exception as error:  # an output that is not an array of numbers, or changes shape
-        return {"error": checks.describe_error(error)}
-    return found
-
-
-def probe_rnn_step_backward(rnn_step_forward, rnn_step_backward, inputs):
-    """Return the data of _probe_backward for one RNN step."""
-    what = "(dx, dprev_h, dWx, dWh, db)"
-    return _probe_backward(rnn_step_forward, rnn_step_backward, inputs, STEP, ["dnext_h"], "(next_h, cache)", what)
-
-
-def probe_rnn_backward(rnn_forward, rnn_backward, inputs):
-    """Return the data of _probe_backward for an RNN sequence."""
-    return _probe_backward(rnn_forward, rnn_backward, inputs, SEQUENCE, ["dh"], "(h, cache)", "(dx, dh0, dWx, dWh, db)")
-
-
-def probe_lstm_step_backward(lstm_step_forward, lstm_step_backward, inputs):
-    """Return the data of _probe_backward for one LSTM step."""
-    upstreams, what = ["dnext_h", "dnext_c"], "(dx, dprev_h, dprev_c, dWx, dWh, db)"
-    return _probe_backward(
-        lstm_step_forward, lstm_step_backward, inputs, LSTM_STEP, upstreams, "(next_h, next_c, cache)", what
-    )
 
 
 # ---------------------------------------------------------------- judges: references and verdicts, from inputs and data
@@ -277,7 +135,7 @@ def _numerical(data, inputs, names, upstreams):
             if not isinstance(stack, np.ndarray) or stack.dtype.kind != "f" or stack.shape[:2] != (np.prod(shape), 2):
                 raise CheckError(f"{checks.MALFORMED}: {name}'s outputs")
             if stack.shape[2:] != df.shape:
-                got, want = checks._shape_text(stack.shape[2:]), checks._shape_text(df.shape)
+                got, want = checks.shape_text(stack.shape[2:]), checks.shape_text(df.shape)
                 raise CheckError(f"raised ValueError: df must have the shape of f(x) = {got}, got {want}")
             grad = np.zeros(shape)
             for n, index in enumerate(np.ndindex(shape)):  # as kerasdl.scratch.numerical_gradient, to the bit
@@ -700,15 +558,12 @@ def _sigmoid(a):
 # ---------------------------------------------------------------- the checks a notebook calls
 
 CHECKS = {
-    "rnn_step_forward": checks.ProbedCheck(step_inputs, probe_rnn_step_forward, judge_rnn_step_forward, seed=1),
-    "rnn_step_backward": checks.ProbedCheck(step_inputs, probe_rnn_step_backward, judge_rnn_step_backward, seed=2),
-    "rnn_forward": checks.ProbedCheck(sequence_inputs, probe_rnn_forward, judge_rnn_forward, seed=3),
-    "rnn_backward": checks.ProbedCheck(sequence_inputs, probe_rnn_backward, judge_rnn_backward, seed=4),
-    "gradient_norms": checks.ProbedCheck(vanishing_problem, probe_gradient_norms, judge_gradient_norms, seed=0),
-    "lstm_step_backward": checks.ProbedCheck(
-        lstm_step_inputs, probe_lstm_step_backward, judge_lstm_step_backward, seed=5
-    ),
+    name: checks.ProbedCheck(probe, judge)
+    for name, probe, judge in [
+        (name, PROBES[name], globals()[f"judge_{name}"]) for name in PROBES
+    ]
 }
+ANSWERS = {"kerasdl.scratch": ("numerical_gradient", "rel_error")}  # graded work keeps only these of kerasdl.scratch
 
 
 def check_rnn_step_forward(rnn_step_forward):

@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 
 from kerasdl import checks
-from kerasdl.checks import CheckError, _to_numpy, check, expect_array, expect_whole
+from kerasdl.checks import CheckError, check, expect_array, expect_whole, kind, to_numpy
 from kerasdl.data import next_char_windows
 
 # The validation loss must be at least this fraction below the unigram entropy H of the
@@ -70,16 +70,12 @@ def _as_int(value, name):
     return expect_whole(value, name)
 
 
-def _kind(value):
-    return checks._kind(value)
-
-
 def _characters(chars):
     """Return the vocabulary `chars` (a str, list or tuple of one-character strings) as a list."""
     if isinstance(chars, str):
         return list(chars)
     if not isinstance(chars, (list, tuple)):
-        raise CheckError(f"chars should be a list (or string) of characters in id order, got {_kind(chars)}")
+        raise CheckError(f"chars should be a list (or string) of characters in id order, got {kind(chars)}")
     bad = next((c for c in chars if not (isinstance(c, str) and len(c) == 1)), chars)
     if bad is not chars:
         raise CheckError(f"chars should hold single characters, found {bad!r}")
@@ -99,7 +95,7 @@ def check_vocabulary(text, chars, encode, decode):
 
     def corpus():
         if not isinstance(text, str) or not text:
-            raise CheckError(f"the corpus text should be a non-empty str, got {_kind(text)}")
+            raise CheckError(f"the corpus text should be a non-empty str, got {kind(text)}")
         return text
 
     def every_character_once():
@@ -131,7 +127,7 @@ def check_vocabulary(text, chars, encode, decode):
         probe = _vocabulary_probe(corpus())
         decoded = decode(encode(probe))
         if not isinstance(decoded, str):
-            raise CheckError(f"decode should return a str, got {_kind(decoded)}")
+            raise CheckError(f"decode should return a str, got {kind(decoded)}")
         if decoded != probe:
             where = next((i for i, (a, b) in enumerate(zip(decoded, probe)) if a != b), min(len(decoded), len(probe)))
             raise CheckError(f"the text comes back different from character {where} on")
@@ -164,7 +160,7 @@ def check_windows(make_windows, x_train, y_train, sequence_length):
     def probe_windows():
         result = make_windows(probe, probe_length, probe_step)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
-            raise CheckError(f"make_windows should return a pair (x, y), got {_kind(result)}")
+            raise CheckError(f"make_windows should return a pair (x, y), got {kind(result)}")
         reference_x, _ = next_char_windows(probe, probe_length, probe_step)
         x = _integer_array(result[0], (None, probe_length), "x")
         y = _integer_array(result[1], (None, probe_length), "y")
@@ -244,7 +240,7 @@ def check_model(model, x, vocab_size):
         import keras
 
         if not isinstance(model, keras.Model):
-            raise CheckError(f"expected a keras.Model, got {_kind(model)}")
+            raise CheckError(f"expected a keras.Model, got {kind(model)}")
         layers = _all_layers(model)
         wanted = [("Embedding", keras.layers.Embedding), ("LSTM", keras.layers.LSTM), ("Dense", keras.layers.Dense)]
         missing = [name for name, kind in wanted if not any(isinstance(layer, kind) for layer in layers)]
@@ -285,7 +281,7 @@ def check_clipping(model):
         if optimizer is None:
             raise CheckError("the model has no optimizer yet: compile it first")
         if not isinstance(optimizer, keras.optimizers.Optimizer):
-            raise CheckError(f"expected a keras optimizer, got {_kind(optimizer)}")
+            raise CheckError(f"expected a keras optimizer, got {kind(optimizer)}")
         limits = [getattr(optimizer, name, None) for name in ("clipnorm", "clipvalue", "global_clipnorm")]
         if not any(limit is not None and limit > 0 for limit in limits):
             return False
@@ -385,11 +381,11 @@ def _draws(sample_next_id, logits, temperature, count, seed):
     ids = np.empty(count, dtype=np.int64)
     for n in range(count):
         value = sample_next_id(logits.copy(), temperature, rng)
-        array = _to_numpy(value)  # a NumPy array or a backend tensor holding one integer id is fine
+        array = to_numpy(value)  # a NumPy array or a backend tensor holding one integer id is fine
         if array is not None and array.size == 1 and array.dtype.kind in "iu":
             value = array.reshape(-1)[0]
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise CheckError(f"sample_next_id should return one int id, got {_kind(value)}")
+            raise CheckError(f"sample_next_id should return one int id, got {kind(value)}")
         if not 0 <= value < len(logits):
             raise CheckError("sample_next_id returned an id outside 0 .. vocab_size - 1")
         ids[n] = value
@@ -550,7 +546,7 @@ def _generate(generate_text, model, prompt, temperature, seed):
     """Return what generate_text writes with `model`, checked to be GENERATE_LENGTH characters; raise CheckError."""
     text = generate_text(model, prompt, GENERATE_LENGTH, temperature, np.random.default_rng(seed))
     if not isinstance(text, str):
-        raise CheckError(f"generate_text should return a str, got {_kind(text)}")
+        raise CheckError(f"generate_text should return a str, got {kind(text)}")
     if len(text) != GENERATE_LENGTH:
         raise CheckError(
             f"generate_text(model, prompt, {GENERATE_LENGTH}, ...) should return exactly "
@@ -573,7 +569,7 @@ def check_generated_text(generate_text, prompt, chars):
         if not isinstance(prompt, str) or not prompt or set(prompt) - set(vocabulary):
             raise CheckError("the prompt should be a non-empty str of characters of the vocabulary")
         if not callable(generate_text):
-            raise CheckError(f"expected a function, got {_kind(generate_text)}")
+            raise CheckError(f"expected a function, got {kind(generate_text)}")
         return vocabulary
 
     def run(name):

@@ -239,14 +239,14 @@ def _answer_rows(answers, count):
     """Return the learner's [(shape, parameters)] rows as (tuple of ints, int), or raise CheckError."""
     if not isinstance(answers, (list, tuple)):
         raise CheckError(
-            f"expected a list with one (output shape, parameters) pair per layer, got {checks._kind(answers)}"
+            f"expected a list with one (output shape, parameters) pair per layer, got {checks.kind(answers)}"
         )
     if len(answers) != count:
         raise CheckError(f"expected {count} (output shape, parameters) pairs, one per layer; got {len(answers)}")
     rows = []
     for number, row in enumerate(answers, 1):
         if not isinstance(row, (list, tuple)) or len(row) != 2:
-            raise CheckError(f"layer {number}: expected a pair (output shape, parameters), got {checks._kind(row)}")
+            raise CheckError(f"layer {number}: expected a pair (output shape, parameters), got {checks.kind(row)}")
         shape, parameters = row
         shape = checks.expect_shape(shape, f"layer {number}'s output shape")
         rows.append((shape, checks.expect_whole(parameters, f"layer {number}'s parameter count")))
@@ -493,7 +493,7 @@ def check_digits_model(model, images, labels, min_accuracy):
 
     def is_model():
         if not isinstance(model, keras.Model):
-            raise CheckError(f"expected a keras.Model, got {checks._kind(model)}")
+            raise CheckError(f"expected a keras.Model, got {checks.kind(model)}")
         return True
 
     predicted = {}

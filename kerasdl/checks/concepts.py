@@ -139,7 +139,7 @@ def check_backprop_norm_ratio(backprop_norm_ratio):
     def body():
         for recurrent_matrix, vector, num_steps in cases:
             if not callable(backprop_norm_ratio):
-                raise CheckError(f"expected a function, got {checks._kind(backprop_norm_ratio)}")
+                raise CheckError(f"expected a function, got {checks.kind(backprop_norm_ratio)}")
             value = checks.expect_number(
                 _quietly(backprop_norm_ratio, recurrent_matrix.copy(), vector.copy(), num_steps)
             )
@@ -226,13 +226,13 @@ def check_parameter_counts(simple_rnn_params, lstm_params, gru_params):
 
         def body(kind=kind, formula=formula):
             if not callable(formula):
-                raise CheckError(f"expected a function, got {checks._kind(formula)}")
+                raise CheckError(f"expected a function, got {checks.kind(formula)}")
             for input_dim, units in SIZES:
                 value = _quietly(formula, input_dim, units)
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
                 if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                    raise CheckError(f"expected a whole number of parameters, got {checks._kind(value)}")
+                    raise CheckError(f"expected a whole number of parameters, got {checks.kind(value)}")
                 if value == keras_parameter_count(kind, input_dim, units):
                     continue
                 for wrong, why in _WRONG_COUNTS[kind]:
@@ -273,7 +273,7 @@ def _sequence(answer, options):
             raise CheckError(f"{example}; got a {type(answer).__name__} with something other than strings")
         parts = [part.strip().lower() for part in answer]
     else:
-        raise CheckError(f"{example}; got {checks._kind(answer)}")
+        raise CheckError(f"{example}; got {checks.kind(answer)}")
     parts = [part.strip("()[]'\".") for part in parts]
     parts = [part for part in parts if part]
     if not parts or not all(len(part) == 1 and _LETTERS.fullmatch(part) for part in parts):
@@ -360,7 +360,7 @@ def _gate(answer):
     """Return the gate `answer` names ("forget", "f", "The forget gate"), or raise CheckError."""
     example = 'answer with a gate\'s name: "input", "forget", "output" or "candidate" (or i, f, o, g)'
     if not isinstance(answer, str):
-        raise CheckError(f"{example}; got {checks._kind(answer)}")
+        raise CheckError(f"{example}; got {checks.kind(answer)}")
     text = re.sub(r"^the\s+", "", " ".join(answer.strip().lower().replace("’", "'").split())).strip(" .'\"")
     text = re.sub(r"\s*\(t\)$", "_t", text)
     for gate, names in GATE_NAMES.items():

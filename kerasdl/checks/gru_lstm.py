@@ -106,7 +106,7 @@ def _quietly(function, *args, **kwargs):
     """Return function(*args, **kwargs) with its printing and warnings swallowed, or raise CheckError naming
     what it raised."""
     if not callable(function):
-        raise CheckError(f"expected a function, got {checks._kind(function)}")
+        raise CheckError(f"expected a function, got {checks.kind(function)}")
     tensorflow_log = logging.getLogger("tensorflow")  # retracing warnings from predict (no import)
     level = tensorflow_log.level
     try:
@@ -168,12 +168,12 @@ def _accuracy(model, x, y, num_classes):
     """Return the accuracy of `model` on (x, y), predicting here (argmax of its outputs), or raise CheckError."""
     predict = getattr(model, "predict", None)
     if not callable(predict):
-        raise CheckError(f"expected a Keras model, got {checks._kind(model)}")
+        raise CheckError(f"expected a Keras model, got {checks.kind(model)}")
     outputs = checks.expect_array(_quietly(predict, x, batch_size=len(x), verbose=0))
     if outputs.shape != (len(x), num_classes):
         raise CheckError(
             f"the model should give one score per class, shape (batch, {num_classes}); got shape "
-            f"{checks._shape_text(outputs.shape)}"
+            f"{checks.shape_text(outputs.shape)}"
         )
     return float(np.mean(outputs.argmax(axis=1) == y))
 
@@ -290,7 +290,7 @@ def check_builder(build_model, units=8, sequence_length=6, num_symbols=5, num_cl
             if outputs.shape != (4, num_classes):
                 raise CheckError(
                     f"build_model({cell!r}, ...) maps (batch, {sequence_length}, {num_symbols}) "
-                    f"sequences to shape {checks._shape_text((None,) + outputs.shape[1:])}; "
+                    f"sequences to shape {checks.shape_text((None,) + outputs.shape[1:])}; "
                     f"expected one score per class, (batch, {num_classes})"
                 )
         return True
@@ -412,10 +412,10 @@ def check_timing(time_training_step, warmup_steps=2, timed_steps=5, repeats=3):
 def _configurations(results):
     """Return {label: record} after checking the shape of `results`, or raise CheckError."""
     if not isinstance(results, dict) or not results:
-        raise CheckError(f"results should be a dict {{label: record}}, got {checks._kind(results)}")
+        raise CheckError(f"results should be a dict {{label: record}}, got {checks.kind(results)}")
     for label, record in results.items():
         if not isinstance(record, dict):
-            raise CheckError(f"results[{label!r}] should be a dict, got {checks._kind(record)}")
+            raise CheckError(f"results[{label!r}] should be a dict, got {checks.kind(record)}")
         missing = [key for key in ("cell", "units", "accuracy", "ms_per_step") if key not in record]
         if missing:
             raise CheckError(f"results[{label!r}] has no {', '.join(repr(k) for k in missing)}")
@@ -462,7 +462,7 @@ def check_experiment(
         _configurations(results)
         if not isinstance(models, dict):
             raise CheckError(
-                f"models should be a dict {{label: the last seed's trained model}}, got {checks._kind(models)}"
+                f"models should be a dict {{label: the last seed's trained model}}, got {checks.kind(models)}"
             )
         _, (x_val, y_val) = make_data(16, validation_samples, sequence_length, num_symbols, num_classes)
         for label in results:

@@ -40,7 +40,7 @@ PIXELS = 64  # the digits as vectors
 def _quietly(function, *args, **kwargs):
     """Return function(*args, **kwargs), swallowing what it prints; NotImplementedError propagates."""
     if not callable(function):
-        raise CheckError(f"expected a function, got {checks._kind(function)}")
+        raise CheckError(f"expected a function, got {checks.kind(function)}")
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         return function(*args, **kwargs)
 
@@ -277,7 +277,7 @@ def _block_model(function, input_shape, filters, stride):
             f"for input {input_shape}, filters={filters}, stride={stride}: {checks.describe_error(error)}"
         ) from None
     if not isinstance(outputs, keras.KerasTensor):
-        raise CheckError(f"residual_block should return the block's output tensor, got {checks._kind(outputs)}")
+        raise CheckError(f"residual_block should return the block's output tensor, got {checks.kind(outputs)}")
     return keras.Model(inputs, outputs)
 
 
@@ -372,7 +372,7 @@ def check_deep_network(deep_network, width=64):
         for depth, residual in [(3, True), (5, False)]:
             model = _quietly(deep_network, depth, residual)
             if not isinstance(model, keras.Model):
-                raise CheckError(f"deep_network should return a keras.Model, got {checks._kind(model)}")
+                raise CheckError(f"deep_network should return a keras.Model, got {checks.kind(model)}")
             stacks = _stacks(model)
             if len(stacks) != 1:
                 raise CheckError(f"the model should hold one DenseStack (kerasdl.stacks), found {len(stacks)}")
@@ -438,7 +438,7 @@ def check_degradation(plain_model, residual_model, x_train, y_train, plain_loss,
 
         for model, kind in ((plain_model, "plain"), (residual_model, "residual")):
             if not isinstance(model, keras.Model):
-                raise CheckError(f"{kind}_model should be a trained keras.Model, got {checks._kind(model)}")
+                raise CheckError(f"{kind}_model should be a trained keras.Model, got {checks.kind(model)}")
             stacks = _stacks(model)
             if len(stacks) != 1 or stacks[0].depth != depth or stacks[0].residual != (kind == "residual"):
                 raise CheckError(f"{kind}_model should be deep_network({depth}, residual={kind == 'residual'})")

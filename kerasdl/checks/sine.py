@@ -90,7 +90,7 @@ def _predictions(model, x):
     """Return the model's predictions for windows x as a 1-D NumPy array, or raise CheckError."""
     predict = getattr(model, "predict", None)
     if not callable(predict):
-        raise CheckError(f"expected a Keras model, got {checks._kind(model)}")
+        raise CheckError(f"expected a Keras model, got {checks.kind(model)}")
     expected_shape = getattr(model, "input_shape", None)  # a Keras model's (None, time, features)
     if (
         isinstance(expected_shape, tuple)
@@ -99,14 +99,14 @@ def _predictions(model, x):
     ):
         raise CheckError(
             f"the model takes windows of {expected_shape[1]} steps and {expected_shape[2]} features, "
-            f"shape {checks._shape_text(expected_shape)}; these windows are "
-            f"{checks._shape_text((None, *x.shape[1:]))}"
+            f"shape {checks.shape_text(expected_shape)}; these windows are "
+            f"{checks.shape_text((None, *x.shape[1:]))}"
         )
     output = checks.expect_array(predict(x.astype(np.float32), verbose=0))
     if output.shape not in ((len(x), 1), (len(x),)):
         raise CheckError(
             f"the model should give one number per window, shape ({len(x)}, 1); "
-            f"got shape {checks._shape_text(output.shape)}"
+            f"got shape {checks.shape_text(output.shape)}"
         )
     return output.reshape(-1).astype(np.float64)
 
@@ -134,7 +134,7 @@ def _call(function, *args):
     """
     try:
         if not callable(function):
-            raise CheckError(f"expected a function, got {checks._kind(function)}")
+            raise CheckError(f"expected a function, got {checks.kind(function)}")
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             return function(*args), None
     except NotImplementedError:
@@ -152,7 +152,7 @@ def _reraise(error):
 def _pair(value, what):
     """Return (x, y) from a 2-tuple, or raise CheckError."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise CheckError(f"{what} should be a pair (x, y), got {checks._kind(value)}")
+        raise CheckError(f"{what} should be a pair (x, y), got {checks.kind(value)}")
     return value
 
 
@@ -196,7 +196,7 @@ def check_windows(make_windows, length=30, window=5):
         if x.ndim != 3 or x.shape[1:] != (window, 1):
             raise CheckError(
                 f"x should be (samples, time, features) = (samples, {window}, 1), got shape "
-                f"{checks._shape_text(x.shape)}"
+                f"{checks.shape_text(x.shape)}"
             )
         if len(x) != samples:
             raise CheckError(
@@ -206,7 +206,7 @@ def check_windows(make_windows, length=30, window=5):
         if y.shape != (samples, 1):
             raise CheckError(
                 f"y should hold one target per window as a column, shape ({samples}, 1); "
-                f"got shape {checks._shape_text(y.shape)}"
+                f"got shape {checks.shape_text(y.shape)}"
             )
 
     def targets():
@@ -449,7 +449,7 @@ def check_recursive_forecast(forecast_recursive, window, steps=6):
         if values.shape != (steps,):
             raise CheckError(
                 f"asked for {steps} steps, expected a 1-D array of shape ({steps},), got shape "
-                f"{checks._shape_text(values.shape)}"
+                f"{checks.shape_text(values.shape)}"
             )
         return values
 

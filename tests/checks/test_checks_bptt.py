@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from kerasdl import checks
-from kerasdl.checks import bptt, wire
+from kerasdl.checks import bptt
+from kerasdl.probes import wire
 
 from helpers import verdicts
 
@@ -22,7 +23,7 @@ def check(request, tmp_path):
 
     def outside(name, *learner):
         spec = bptt.CHECKS[name]
-        path = wire.write(tmp_path / f"{name}.probe", spec.probe(*learner, spec.inputs(spec.seed)))
+        path = wire.write(tmp_path / f"{name}.probe", spec.probe.probe(*learner, spec.probe.inputs(spec.probe.seed)))
         judge_from_file(name, path)
 
     return outside
@@ -31,7 +32,7 @@ def check(request, tmp_path):
 def judge_from_file(name, path, seed=None):
     """Print what the grader's process would: the judge's lines on inputs rebuilt from the seed and the file's data."""
     spec = bptt.CHECKS[name]
-    for line in spec.judge(spec.inputs(spec.seed if seed is None else seed), wire.read(path)):
+    for line in spec.judge(spec.probe.inputs(spec.probe.seed if seed is None else seed), wire.read(path)):
         print(line)
 
 
@@ -606,7 +607,7 @@ OTHER_SEED = 20240521  # the grader's draw, say: not any check's default
 
 def solution_data(name, seed=None):
     spec = bptt.CHECKS[name]
-    return spec.probe(*SOLUTION[name], spec.inputs(spec.seed if seed is None else seed))
+    return spec.probe.probe(*SOLUTION[name], spec.probe.inputs(spec.probe.seed if seed is None else seed))
 
 
 @pytest.mark.parametrize("name", SOLUTION)
@@ -686,7 +687,7 @@ def test_a_hostile_data_file_is_cross_lines_never_a_crash(name, value, tmp_path,
 )
 def test_data_no_file_could_hold_is_cross_lines_too(name, data):
     spec = bptt.CHECKS[name]
-    lines = spec.judge(spec.inputs(spec.seed), data)
+    lines = spec.judge(spec.probe.inputs(spec.probe.seed), data)
     assert len(lines) == ITEMS[name] and not any(passed for _, passed in checks.parse("\n".join(lines)))
 
 

@@ -1,4 +1,4 @@
-"""kerasdl.checks.wire: probe data round-trips, and a file a learner could forge is refused in one line, never
+"""kerasdl.probes.wire: probe data round-trips, and a file a learner could forge is refused in one line, never
 unpickled, never allocated from what its headers declare."""
 
 import io
@@ -9,8 +9,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from kerasdl.checks import wire
 from kerasdl.errors import KerasdlError
+from kerasdl.probes import wire
 
 UNPICKLED = []
 

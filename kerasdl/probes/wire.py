@@ -1,6 +1,6 @@
 """Probe data on disk: nested plain data in one file that a grader can read without trusting it.
 
-A probe (see kerasdl.checks.bptt) returns plain data. When grading, that data leaves the
+A probe (see kerasdl.probes) returns plain data. When grading, that data leaves the
 learner's sandbox as one file and is read in the grader's process, so reading it must be
 safe whatever is inside. A file is a zip archive of
 
