@@ -559,9 +559,7 @@ def _sigmoid(a):
 
 CHECKS = {
     name: checks.ProbedCheck(probe, judge)
-    for name, probe, judge in [
-        (name, PROBES[name], globals()[f"judge_{name}"]) for name in PROBES
-    ]
+    for name, probe, judge in [(name, PROBES[name], globals()[f"judge_{name}"]) for name in PROBES]
 }
 ANSWERS = {"kerasdl.scratch": ("numerical_gradient", "rel_error")}  # graded work keeps only these of kerasdl.scratch
 

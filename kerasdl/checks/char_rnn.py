@@ -117,7 +117,7 @@ def check_vocabulary(text, chars, encode, decode):
     def encode_gives_ids():
         text, vocabulary = corpus(), _characters(chars)
         probe = _vocabulary_probe(text)
-        ids = _integer_array(encode(probe), (len(probe),), "encode(text)")
+        ids = _integer_array(checks.call(encode, probe), (len(probe),), "encode(text)")
         if ids.size and (ids.min() < 0 or ids.max() >= len(vocabulary)):
             raise CheckError("some ids are outside 0 .. len(chars) - 1")
         if any(vocabulary[i] != c for i, c in zip(ids[: len(set(text))].tolist(), probe)):
@@ -125,7 +125,7 @@ def check_vocabulary(text, chars, encode, decode):
 
     def round_trip():
         probe = _vocabulary_probe(corpus())
-        decoded = decode(encode(probe))
+        decoded = checks.call(decode, checks.call(encode, probe))
         if not isinstance(decoded, str):
             raise CheckError(f"decode should return a str, got {kind(decoded)}")
         if decoded != probe:
@@ -158,7 +158,7 @@ def check_windows(make_windows, x_train, y_train, sequence_length):
     probe_length, probe_step = 6, 4
 
     def probe_windows():
-        result = make_windows(probe, probe_length, probe_step)
+        result = checks.call(make_windows, probe, probe_length, probe_step)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise CheckError(f"make_windows should return a pair (x, y), got {kind(result)}")
         reference_x, _ = next_char_windows(probe, probe_length, probe_step)
@@ -380,7 +380,7 @@ def _draws(sample_next_id, logits, temperature, count, seed):
     rng = np.random.default_rng(seed)
     ids = np.empty(count, dtype=np.int64)
     for n in range(count):
-        value = sample_next_id(logits.copy(), temperature, rng)
+        value = checks.call(sample_next_id, logits.copy(), temperature, rng)
         array = to_numpy(value)  # a NumPy array or a backend tensor holding one integer id is fine
         if array is not None and array.size == 1 and array.dtype.kind in "iu":
             value = array.reshape(-1)[0]
@@ -544,7 +544,7 @@ def successor_model(vocab_size, gap=SURE_GAP):
 
 def _generate(generate_text, model, prompt, temperature, seed):
     """Return what generate_text writes with `model`, checked to be GENERATE_LENGTH characters; raise CheckError."""
-    text = generate_text(model, prompt, GENERATE_LENGTH, temperature, np.random.default_rng(seed))
+    text = checks.call(generate_text, model, prompt, GENERATE_LENGTH, temperature, np.random.default_rng(seed))
     if not isinstance(text, str):
         raise CheckError(f"generate_text should return a str, got {kind(text)}")
     if len(text) != GENERATE_LENGTH:

@@ -18,8 +18,6 @@ the model answer below.
 This module is the answer key: reading it gives the answers away.
 """
 
-import contextlib
-import io
 import math
 import re
 from dataclasses import dataclass
@@ -107,12 +105,6 @@ def check_choice(question, answer):
 # ---------------------------------------------------------------- numbers
 
 
-def _quietly(function, *args):
-    """Return function(*args), swallowing what it prints: a check cell shows nothing but verdicts."""
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return function(*args)
-
-
 def _reference_ratio(matrix, gradient, num_steps):
     vector = np.asarray(gradient, dtype=np.float64)
     for _ in range(num_steps):
@@ -141,7 +133,7 @@ def check_backprop_norm_ratio(backprop_norm_ratio):
             if not callable(backprop_norm_ratio):
                 raise CheckError(f"expected a function, got {checks.kind(backprop_norm_ratio)}")
             value = checks.expect_number(
-                _quietly(backprop_norm_ratio, recurrent_matrix.copy(), vector.copy(), num_steps)
+                checks.call(backprop_norm_ratio, recurrent_matrix.copy(), vector.copy(), num_steps)
             )
             expected = _reference_ratio(recurrent_matrix, vector, num_steps)
             if math.isclose(value, expected, rel_tol=1e-4):
@@ -228,7 +220,7 @@ def check_parameter_counts(simple_rnn_params, lstm_params, gru_params):
             if not callable(formula):
                 raise CheckError(f"expected a function, got {checks.kind(formula)}")
             for input_dim, units in SIZES:
-                value = _quietly(formula, input_dim, units)
+                value = checks.call(formula, input_dim, units)
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
                 if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

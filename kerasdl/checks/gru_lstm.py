@@ -17,11 +17,7 @@ No verdict prints a number that depends on the backend. Keras is imported inside
 the functions: importing kerasdl imports no framework. NotImplementedError propagates.
 """
 
-import contextlib
-import io
-import logging
 import math
-import warnings
 
 import numpy as np
 
@@ -102,30 +98,6 @@ def accuracy_verdicts(lstm_accuracies, gru_accuracies):
 # ---------------------------------------------------------------- helpers
 
 
-def _quietly(function, *args, **kwargs):
-    """Return function(*args, **kwargs) with its printing and warnings swallowed, or raise CheckError naming
-    what it raised."""
-    if not callable(function):
-        raise CheckError(f"expected a function, got {checks.kind(function)}")
-    tensorflow_log = logging.getLogger("tensorflow")  # retracing warnings from predict (no import)
-    level = tensorflow_log.level
-    try:
-        with (
-            contextlib.redirect_stdout(io.StringIO()),
-            contextlib.redirect_stderr(io.StringIO()),
-            warnings.catch_warnings(),
-        ):
-            warnings.simplefilter("ignore")  # a learner's model may warn (a softmax over one class...)
-            tensorflow_log.setLevel(logging.ERROR)
-            return function(*args, **kwargs)
-    except (NotImplementedError, CheckError):
-        raise
-    except Exception as error:
-        raise CheckError(f"{getattr(function, '__name__', 'your function')} {checks.describe_error(error)}") from None
-    finally:
-        tensorflow_log.setLevel(level)
-
-
 def _choice(value, what):
     """Return one of CHOICES for an answer (any case, extra spaces), or raise CheckError."""
     if isinstance(value, str):
@@ -169,7 +141,7 @@ def _accuracy(model, x, y, num_classes):
     predict = getattr(model, "predict", None)
     if not callable(predict):
         raise CheckError(f"expected a Keras model, got {checks.kind(model)}")
-    outputs = checks.expect_array(_quietly(predict, x, batch_size=len(x), verbose=0))
+    outputs = checks.expect_array(checks.call(predict, x, batch_size=len(x), verbose=0))
     if outputs.shape != (len(x), num_classes):
         raise CheckError(
             f"the model should give one score per class, shape (batch, {num_classes}); got shape "
@@ -213,12 +185,12 @@ def check_parameter_formulas(lstm_parameters_fn, gru_parameters_fn):
         def body(cell=cell, function=function, wrong=wrong):
             for m, n in PARAMETER_CASES:
                 call = f"{getattr(function, '__name__', 'your function')}({m}, {n})"
-                answer = checks.expect_whole(_quietly(function, m, n), call)
+                answer = checks.expect_whole(checks.call(function, m, n), call)
                 if answer == keras_parameters(cell, m, n):
                     continue
                 for formula, hint in wrong.items():
                     if all(
-                        checks.expect_whole(_quietly(function, mm, nn), call) == formula(mm, nn)
+                        checks.expect_whole(checks.call(function, mm, nn), call) == formula(mm, nn)
                         for mm, nn in PARAMETER_CASES
                     ):
                         raise CheckError(f"{call} is not {cell}({n})'s count_params(): {hint}")
@@ -237,7 +209,7 @@ def check_equal_parameter_units(equal_parameter_units):
     def body():
         for lstm_units, m in [(32, 20), (8, 1), (128, 50), (64, 64), (33, 3)]:
             call = f"equal_parameter_units({lstm_units}, {m})"
-            answer = checks.expect_whole(_quietly(equal_parameter_units, lstm_units, m), call)
+            answer = checks.expect_whole(checks.call(equal_parameter_units, lstm_units, m), call)
             target = lstm_parameters(m, lstm_units)
             best = min(abs(gru_parameters(m, n) - target) for n in range(1, 3 * lstm_units))
             if answer < 1 or abs(gru_parameters(m, answer) - target) > best:
@@ -268,7 +240,7 @@ def check_builder(build_model, units=8, sequence_length=6, num_symbols=5, num_cl
     built, errors = {}, {}
     for cell in CELLS:
         try:
-            built[cell] = _quietly(build_model, cell, units, sequence_length, num_symbols, num_classes)
+            built[cell] = checks.call(build_model, cell, units, sequence_length, num_symbols, num_classes)
         except CheckError as error:
             errors[cell] = error
 
@@ -286,7 +258,7 @@ def check_builder(build_model, units=8, sequence_length=6, num_symbols=5, num_cl
                 )
             if _units(recurrent[0]) != units:
                 raise CheckError(f"build_model({cell!r}, {units}, ...) has a {cell} of {_units(recurrent[0])} units")
-            outputs = checks.expect_array(_quietly(built[cell].predict, x, verbose=0))
+            outputs = checks.expect_array(checks.call(built[cell].predict, x, verbose=0))
             if outputs.shape != (4, num_classes):
                 raise CheckError(
                     f"build_model({cell!r}, ...) maps (batch, {sequence_length}, {num_symbols}) "
@@ -355,7 +327,10 @@ def check_timing(time_training_step, warmup_steps=2, timed_steps=5, repeats=3):
     model = StubModel(clock, warmup_steps, timed_steps)
     x, y = np.zeros((4, 6, 5), "float32"), np.zeros(4, "int64")
     try:
-        result, error = _quietly(time_training_step, model, x, y, warmup_steps, timed_steps, repeats, clock=clock), None
+        result, error = (
+            checks.call(time_training_step, model, x, y, warmup_steps, timed_steps, repeats, clock=clock),
+            None,
+        )
     except CheckError as raised:
         result, error = None, raised
 

@@ -17,9 +17,6 @@ sigma^2, the linear autoregression 1.95-2.12 sigma^2 and persistence 3.0-3.3
 sigma^2.
 """
 
-import contextlib
-import io
-
 import numpy as np
 
 from kerasdl import checks, precision
@@ -127,26 +124,11 @@ def forecast_scores(model, series, window, noise, validation_fraction):
 
 
 def _call(function, *args):
-    """Return (result, None), or (None, exception) if calling `function` raised; NotImplementedError propagates.
-
-    What the function prints (a progress bar from model.predict, a debugging print) is swallowed, so the
-    check cell shows nothing but verdicts, which is what its stored output is compared with.
-    """
+    """Return (checks.call(function, *args), None), or (None, the CheckError) when it raised."""
     try:
-        if not callable(function):
-            raise CheckError(f"expected a function, got {checks.kind(function)}")
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            return function(*args), None
-    except NotImplementedError:
-        raise
-    except Exception as error:  # reported by each item that needs the result
+        return checks.call(function, *args), None
+    except CheckError as error:  # reported by each item that needs the result
         return None, error
-
-
-def _reraise(error):
-    if isinstance(error, CheckError):
-        raise error
-    raise CheckError(checks.describe_error(error))
 
 
 def _pair(value, what):
@@ -189,7 +171,7 @@ def check_windows(make_windows, length=30, window=5):
 
     def shapes():
         if error is not None:
-            _reraise(error)
+            raise error
         x, y = _pair(result, "make_windows's result")
         x = checks.expect_array(x)
         y = checks.expect_array(y)
@@ -211,7 +193,7 @@ def check_windows(make_windows, length=30, window=5):
 
     def targets():
         if error is not None:
-            _reraise(error)
+            raise error
         x, y = _windows(result, window, "make_windows's result")
         if len(x) != samples or not np.array_equal(
             x[:, :, 0], np.lib.stride_tricks.sliding_window_view(series, window)[:samples]
@@ -236,7 +218,7 @@ def check_split(split_train_validation, length=200, window=5, validation_fractio
 
     def parts():
         if error is not None:
-            _reraise(error)
+            raise error
         train, validation = _pair(result, "the result")
         return _windows(train, window, "training windows"), _windows(validation, window, "validation windows")
 
@@ -367,7 +349,7 @@ def check_forecast_quality(model, series, window, noise, validation_fraction):
 
     def ratio(name):
         if error is not None:
-            _reraise(error)
+            raise error
         return scores[name] / scores["val_mse"] if name != "noise_floor" else scores["val_mse"] / scores[name]
 
     def beats_persistence():
@@ -444,7 +426,7 @@ def check_recursive_forecast(forecast_recursive, window, steps=6):
 
     def forecast():
         if error is not None:
-            _reraise(error)
+            raise error
         values = checks.expect_array(result)
         if values.shape != (steps,):
             raise CheckError(

@@ -19,10 +19,11 @@ return the value in one form (a NumPy array, a float, an int, a tuple of ints, a
 or raise a CheckError that says what was expected and what came (`kind(value)` and
 `article(name)` word it as it is read: "a list", "an ndarray", "an LSTM").
 
-`call` is the one way the kit calls a learner's function: what the function prints
-shows where it is called (a debug `print` in a learner's function appears in the check
-cell's output in every exercise, and only there); what it raises becomes a CheckError
-naming the exception; NotImplementedError, an unsolved part, propagates.
+`call` is the one way a check calls a learner's function, in every exercise: what the
+function prints or warns meanwhile is swallowed (a check cell shows its verdicts and
+nothing else; a debugging print belongs in the learner's own cell), what it raises
+becomes a CheckError naming the exception, and NotImplementedError, an unsolved part,
+propagates.
 """
 
 import math
@@ -34,15 +35,36 @@ class CheckError(Exception):
 
 
 def call(function, *args, **kwargs):
-    """Return function(*args, **kwargs), or raise CheckError naming what it raised; NotImplementedError propagates."""
+    """Return function(*args, **kwargs), as a check calls learner code, or raise CheckError naming what it raised.
+
+    What the function prints or warns meanwhile (a debugging print, model.predict's progress bar, a framework's
+    warning) is swallowed: a check cell shows its verdicts and nothing else, on every backend. NotImplementedError,
+    an unsolved part, propagates.
+    """
+    import contextlib
+    import io
+    import logging
+    import warnings
+
     if not callable(function):
         raise CheckError(f"expected a function, got {kind(function)}")
+    tensorflow_log = logging.getLogger("tensorflow")  # retracing warnings (a logger, not an import of TensorFlow)
+    level = tensorflow_log.level
     try:
-        return function(*args, **kwargs)
-    except NotImplementedError:
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")
+            tensorflow_log.setLevel(logging.ERROR)
+            return function(*args, **kwargs)
+    except (NotImplementedError, CheckError):  # an unsolved part; a check's own tool the function misused
         raise
     except Exception as error:
         raise CheckError(f"{getattr(function, '__name__', 'your function')} {describe_error(error)}") from None
+    finally:
+        tensorflow_log.setLevel(level)
 
 
 def describe_error(error):
@@ -221,4 +243,3 @@ def expect_close(value, expected, rtol=1e-5, atol=1e-8):
     if not np.allclose(actual, expected, rtol=rtol, atol=atol):
         raise CheckError(f"values differ from the reference by more than rtol={rtol:g}, atol={atol:g}")
     return True
-
