@@ -14,6 +14,12 @@ the grader's check cells (tagged by guard); a snapshot that differs from the
 guard's (checks or the verdict printer replaced, input transformers, a new
 stdout) turns that check's items into "tampered".
 
+An exercise whose checks are all probes and judges (probed: exercise 02) is
+graded without a guard: its check cells arm the probes with seeds drawn for
+this run, the sandbox holds the probes but no judge, and score_probed judges
+the probes' data here, in the grader's process. No verdict is computed where
+the learner's code runs.
+
 Every code cell of the copy is tagged `raises-exception`, so an unfinished part
 does not hide the later ones. The copy runs in a bubblewrap sandbox (sandbox),
 -j N at once here, or on Dask workers with --scheduler; the submission itself
@@ -39,7 +45,7 @@ from pathlib import Path
 
 from kerasdl import checks, runtime
 from kerasdl.backend import DEFAULT, normalize
-from kerasdl.course import answer_key, discovery, guard, kernels, runner, sandbox
+from kerasdl.course import answer_key, discovery, guard, kernels, probed, runner, sandbox
 from kerasdl.course.discovery import find_submissions
 from kerasdl.course.exercises import is_check_cell
 from kerasdl.course.grades import (  # noqa: F401 (the data model, also imported from here)
@@ -126,8 +132,12 @@ def align(cells, exercise):
     return matches, changed, [i for i in marked if i not in used]
 
 
-def prepare(submission, exercise, run_nonce):
-    """Return (the notebook to execute, [tampering found in its check cells]) for a submission."""
+def prepare(submission, exercise, run_nonce, seeds=None):
+    """Return (the notebook to execute, [tampering found in its check cells]) for a submission.
+
+    With `seeds` ({check number: {probe name: seed}}, an exercise graded by probes: see probed) the check cells run
+    the probes on those seeds, and no guard or snapshot cell is added: no verdict is computed in the kernel.
+    """
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
     cells = submission.cells
@@ -150,6 +160,10 @@ def prepare(submission, exercise, run_nonce):
 
     def add_check(number, cell_number):
         check = exercise.checks[number - 1]
+        if seeds is not None:
+            source = probed.check_cell(guard.MARKER, number, seeds[number], check.source, check.aliases)
+            prepared.cells.append(grader_cell(source, {"check": number, "cell": cell_number}))
+            return
         prepared.cells.append(
             grader_cell(
                 guard.check_cell(run_nonce, number, check.source, check.aliases), {"check": number, "cell": cell_number}
@@ -157,7 +171,8 @@ def prepare(submission, exercise, run_nonce):
         )
         prepared.cells.append(grader_cell(guard.after_cell(run_nonce, number), {"after": number}))
 
-    prepared.cells.append(grader_cell(guard.guard_cell(run_nonce), {"guard": True}))
+    if seeds is None:
+        prepared.cells.append(grader_cell(guard.guard_cell(run_nonce), {"guard": True}))
     number, numbers = 0, {}
     for index, cell in enumerate([*cells, None]):
         for missing in put_back.get(index, []):
@@ -353,6 +368,53 @@ def score(prepared, result, exercise, run_nonce):
     return items, tampered, notes
 
 
+def score_probed(prepared, result, exercise, plan, seeds):
+    """Return (items, [tampering found], [notes]) for one run of a notebook prepared with probes (see probed).
+
+    Every verdict is computed here, by the judges, from the probe bundles each check cell displayed; nothing the
+    learner's code printed counts.
+    """
+    run = _Run(prepared, result)
+    check_at = {role["check"]: i for i, role in enumerate(run.roles) if "check" in role}
+    items, tampered, notes, previous = [], [], [], 0
+    for check in exercise.checks:
+        index = check_at[check.number]
+        outputs = run.outputs.get(index)
+        lines, trouble, found = probed.judge(plan, check.number, seeds[check.number], outputs)
+        if found:
+            tampered.append(f"check {check.number}: " + "; ".join(found))
+        notes += [f"check {check.number}, {name}: {why}" for name, why in trouble.items()]
+        text = "\n".join(line for name in lines for line in lines[name])
+        verdicts, hints = _merge(checks.parse(text)), checks.hints(text)
+        reported = {
+            item
+            for name in lines
+            if plan.checks[name].probe.reported
+            for item, _ in checks.parse("\n".join(lines[name]))
+        }
+        for name in check.items:
+            item = Item(name, check.number, scored=name not in check.written, points=check.points.get(name, 1))
+            if found:
+                item.status, item.detail = TAMPERED, "; ".join(found)
+            elif name in verdicts:
+                item.status = {True: PASSED, False: FAILED, None: RECORDED}[verdicts[name]]
+                item.detail = hints.get(name, "") if verdicts[name] is False else ""
+                item.reported = name in reported
+            elif trouble:
+                item.status, item.detail = FAILED, "; ".join(trouble.values())
+            elif index not in run.started or run.stopped == index:
+                item.detail = run.stop_detail() if run.reason else "the check did not run"
+            else:
+                item.status, item.detail = _unprinted(run, index, previous)
+            items.append(item)
+        previous = index
+    for index, outputs in sorted(run.outputs.items()):
+        error = _error(outputs)
+        if "check" not in run.roles[index] and error and probed.STANDIN_NOTE in error[1]:
+            notes.append(f"{run.where(index)}: {error[0]}: {error[1]}")
+    return items, tampered, notes
+
+
 def executed_notebook(prepared, result):
     """Return the prepared notebook with the outputs of its run filled in."""
     import nbformat
@@ -382,6 +444,8 @@ class _Job:
     prepared: object = None
     nonce: str = ""
     spec: dict | None = None
+    plan: probed.Plan | None = None  # an exercise graded by probes, and this run's seeds
+    seeds: dict | None = None
 
 
 def _read(path):
@@ -477,7 +541,7 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
         sources = [path.resolve() for path in notebooks]
         runner.check_outputs(out, outputs.values(), sources, force, runner.is_executed_notebook)
     read = {s.path: _read(s.path) for s in submissions}
-    jobs = []
+    jobs, plans = [], {}
     for name in backends:
         for found in submissions:
             source, label = found.path, shown(discovery.label(found.path))
@@ -500,19 +564,24 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
                     grade_.reason = f"not graded: {exercises[key].problem}"
                     continue
                 nonce = guard.nonce()
-                prepared, tampered = prepare(submission, exercises[key], nonce)
+                if key not in plans:
+                    plans[key] = probed.plan(exercises[key])
+                seeds = probed.draw(plans[key]) if plans[key] else None
+                prepared, tampered = prepare(submission, exercises[key], nonce, seeds)
                 spec = {
                     "notebook": json.dumps(prepared),
                     "backend": name,
                     "profile": profile,
                     "timeout": timeout,
                     **options,
+                    **({"graded": plans[key].sandbox()} if plans[key] else {}),
                 }
             except Exception as error:  # a notebook this grader did not foresee: its own row, not the class's end
                 grade_.reason = f"not graded: the grader could not prepare it ({shown(error_line(error))})"
                 continue
             job.exercise, grade_.exercise, job.nonce = exercises[key], key, nonce
             job.prepared, grade_.tampered, job.spec = prepared, tampered, spec
+            job.plan, job.seeds = plans[key], seeds
     return jobs
 
 
@@ -522,7 +591,10 @@ def _finish(job, result):
     grade_.peak_memory = result.get("peak_memory", 0)
     grade_.cpu_seconds = result.get("cpu_seconds", 0.0)
     try:
-        items, tampered, notes = score(job.prepared, result, job.exercise, job.nonce)
+        if job.plan is not None:
+            items, tampered, notes = score_probed(job.prepared, result, job.exercise, job.plan, job.seeds)
+        else:
+            items, tampered, notes = score(job.prepared, result, job.exercise, job.nonce)
         reason = _Run(job.prepared, result).reason
     except Exception as error:  # records this grader did not foresee: this notebook's error, not the class's end
         reason = f"the grader could not read this run ({shown(error_line(error))})"

@@ -37,6 +37,7 @@ class Item:
     points: float = 1  # its weight, from the solution's metadata
     awarded: float | None = None  # a written answer's points, as the instructor scored it in the review file
     comment: str = ""  # the instructor's comment on a written answer, from the review file
+    reported: bool = False  # judged on values the learner's own cells computed, not on inputs the grader chose
 
 
 @dataclasses.dataclass

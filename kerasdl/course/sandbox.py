@@ -397,8 +397,11 @@ def _gpus():
     return sorted(Path("/dev").glob("nvidia*"))
 
 
-def command(job, executable, root=None):
-    """Return the bwrap command line that runs the worker; `root`: the grader is root (default: find out)."""
+def command(job, executable, root=None, package=None):
+    """Return the bwrap command line that runs the worker; `root`: the grader is root (default: find out).
+
+    `package`: a folder bound in place of the kerasdl package (the staged copy of an exercise graded by probes).
+    """
     import kerasdl
 
     root = os.geteuid() == 0 if root is None else root
@@ -424,8 +427,9 @@ def command(job, executable, root=None):
     argv += ["--perms", "1777", "--size", str(tmp), "--tmpfs", "/tmp"]
     read_only = list(dict.fromkeys(read_only))
     argv += _parents(read_only)
+    kit = str(Path(kerasdl.__file__).parent)
     for path in read_only:
-        argv += ["--ro-bind-try", path, path]
+        argv += ["--ro-bind-try", str(package) if package and path == kit else path, path]
     argv += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
     for device in _gpus():  # a GPU, where there is one
         argv += ["--dev-bind", str(device), str(device)]
@@ -549,7 +553,14 @@ def run(job):
         if cgroup is None:
             rlimits += [] if _gpus() else [(resource.RLIMIT_AS, memory)]
             rlimits += [(resource.RLIMIT_NPROC, processes)] if root else []
-        (argv, fd), cwd = _hidden_options(command(job, executable, root)), None
+        if job.get("graded"):  # the kit as graded work gets it: probes, no judges, no answers
+            from kerasdl.course import probed
+
+            folder = tempfile.TemporaryDirectory(prefix="kerasdl-kit-")
+            package = probed.stage(job["graded"], folder.name)
+        else:
+            package = None
+        (argv, fd), cwd = _hidden_options(command(job, executable, root, package)), None
         env = _environment(job, "/tmp/home", "/tmp/runtime")  # bwrap's own environment: nothing of the grader's
         passed, setup = (fd,), _setup(cgroup.procs_files() if cgroup else [], rlimits)
     else:

@@ -19,16 +19,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_grader import run_cli
+from grading import needs_bwrap, run_cli
 
-from kerasdl.course import answer_key, sample_class, sandbox
+from kerasdl.course import answer_key, sample_class
 
 from helpers import BACKEND, ROOT
 
 pytestmark = [
     pytest.mark.notebook,
     pytest.mark.skipif(BACKEND != "jax", reason="grades on every backend at once: run once, in the jax pass"),
-    pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap (bwrap) is not installed"),
+    needs_bwrap,
 ]
 PLAN = {
     "ada": {"01_cnn_arithmetic.ipynb": "solved", "02_bptt_by_hand.ipynb": "solved"},

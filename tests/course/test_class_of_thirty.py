@@ -14,17 +14,16 @@ import csv
 import io
 
 import pytest
-from test_grader import run_cli
-from test_instructor_loop import score
+from grading import needs_bwrap, run_cli, score
 
-from kerasdl.course import feedback, review, sample_class, sandbox, similarity
+from kerasdl.course import feedback, review, sample_class, similarity
 
 from helpers import BACKEND, ROOT
 
 pytestmark = [
     pytest.mark.notebook,
     pytest.mark.skipif(BACKEND != "jax", reason="grades a class the same way on every backend: once, in the jax pass"),
-    pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap (bwrap) is not installed"),
+    needs_bwrap,
 ]
 # The demo's class at the size make test can afford (tools/grade_demo.py grades all 30 x 3):
 # every kind of trouble is in it; exercise 02 comes second, so the near-copies are in it.

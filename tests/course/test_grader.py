@@ -6,85 +6,19 @@ kernel start in a sandbox. Tests that run kernels do not depend on the backend
 suite; the rest are plain functions and run everywhere.
 """
 
-import contextlib
 import copy
 import csv
 import io
 import json
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from grading import ADD_CHECK, exercise_of, make_kit, needs_bwrap, once, run_cli, solution, stream, variant
+from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from kerasdl import checks
-from kerasdl.course import answer_key, cli, exercises, gradebook, grader, guard, runner, sandbox
+from kerasdl.course import answer_key, gradebook, grader, guard, runner, sandbox
 from kerasdl.errors import KerasdlError
-
-from helpers import BACKEND
-
-once = pytest.mark.skipif(BACKEND != "jax", reason="runs kernels the same way on every backend: once, with jax")
-needs_bwrap = pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap (bwrap) is not installed")
-
-ADD_CHECK = (
-    "# NBVAL_CHECK_OUTPUT\n"
-    '_ = checks.check("add returns the sum", lambda: add(2, 3) == 5, hint="return a plus b")\n'
-    '_ = checks.check("add works on negatives", lambda: add(-2, -3) == -5, hint="no abs()")'
-)
-MUL_CHECK = '# NBVAL_CHECK_OUTPUT\n_ = checks.verdict("mul multiplies", mul(2, 3) == 6, hint="use *")'
-WHY_CHECK = '# NBVAL_CHECK_OUTPUT\nchecks.record_answer("why multiply", why, "multiplying is repeated adding")'
-RECORDED_LINE = f"{checks.RECORDED} why multiply{checks.DASH}{checks.RECORDED_NOTE}\n"
-
-
-def stream(text):
-    return new_output("stream", name="stdout", text=text)
-
-
-def solution():
-    """Three parts, each followed by its check cell: two scored, one a written answer."""
-    data, metadata = checks.answer_bundle(
-        "why multiply", "it adds a number to itself", "multiplying is repeated adding"
-    )
-    return new_notebook(
-        cells=[
-            new_markdown_cell("# Arithmetic"),
-            new_code_cell("from kerasdl import checks"),
-            new_code_cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION"),
-            new_code_cell(ADD_CHECK, outputs=[stream("✔ add returns the sum\n✔ add works on negatives\n")]),
-            new_code_cell("def mul(a, b):\n    ### BEGIN SOLUTION\n    return a * b\n    ### END SOLUTION"),
-            new_code_cell(MUL_CHECK, outputs=[stream("✔ mul multiplies\n")]),
-            new_markdown_cell("Why does `mul` work?"),
-            new_code_cell('### BEGIN SOLUTION\nwhy = "it adds a number to itself"\n### END SOLUTION'),
-            new_code_cell(
-                WHY_CHECK, outputs=[stream(RECORDED_LINE), new_output("display_data", data=data, metadata=metadata)]
-            ),
-        ],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-            "kerasdl": {"exercise": "arith"},
-        },
-    )
-
-
-def variant(notebook, **sources):
-    """Return a copy of `notebook` with the add, mul and/or why cell replaced, as a learner would."""
-    notebook = copy.deepcopy(notebook)
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    for name, source in sources.items():
-        code[{"add": 1, "mul": 3, "why": 5}[name]].source = source
-    return notebook
-
-
-def exercise_of(notebook):
-    return answer_key.Exercise("arith", Path("arith.ipynb"), answer_key._exercise("arith.ipynb", notebook))
-
-
-def run_cli(*args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(list(map(str, args)))
-    return code, out.getvalue(), err.getvalue()
 
 
 def rows(text):
@@ -95,13 +29,6 @@ def rows(text):
         if parts and parts[0].endswith(".ipynb") and len(parts) >= 3 and parts[1] == "jax" and "not" not in parts:
             found[parts[0].split("/")[-2]] = (" ".join(parts[2:-1]), parts[-1])
     return found
-
-
-def make_kit(root):
-    (root / "solutions").mkdir()
-    nbformat.write(solution(), root / "solutions" / "arith.ipynb")
-    exercises.build(root / "solutions", root / "exercises", echo=lambda line: None)
-    return nbformat.read(root / "exercises" / "arith.ipynb", as_version=4)
 
 
 @pytest.fixture(scope="module")

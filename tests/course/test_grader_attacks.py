@@ -15,17 +15,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from grading import Watcher, alive, make_kit, needs_bwrap, run_cli
 from nbformat.v4 import new_code_cell
-from test_grader import make_kit, run_cli
-from test_sandbox import Watcher, alive
-
-from kerasdl.course import sandbox
 
 from helpers import BACKEND
 
 pytestmark = [
     pytest.mark.skipif(BACKEND != "jax", reason="the grader is the same for every backend: tested once, with jax"),
-    pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap (bwrap) is not installed"),
+    needs_bwrap,
 ]
 MARKER = f"kerasdl-attack-{os.getpid()}-{time.time_ns()}"
 

@@ -19,8 +19,8 @@ import time
 
 import nbformat
 import pytest
+from grading import exercise_of, make_kit, run_cli, solution
 from nbformat.v4 import new_code_cell
-from test_grader import exercise_of, make_kit, run_cli, solution
 
 from kerasdl.course import gradebook, grader, sandbox
 

@@ -12,8 +12,8 @@ import json
 
 import nbformat
 import pytest
+from grading import exercise_of, make_kit, needs_bwrap, once, review_rows, run_cli, score, solution
 from nbformat.v4 import new_code_cell
-from test_grader import exercise_of, make_kit, needs_bwrap, once, run_cli, solution
 
 from kerasdl.course import (
     answer_key,
@@ -52,22 +52,6 @@ def graded(learner, passed=True, answer="it adds a number to itself", notebook=N
         Item(WHY, 3, RECORDED, scored=False, answer=answer, model_answer="repeated adding", points=3),
     ]
     return grade
-
-
-def review_rows(path):
-    return list(csv.DictReader(io.StringIO(path.read_text())))
-
-
-def score(path, learner, value, comment=""):
-    """Fill in a score as an instructor would in a spreadsheet: edit the cells, save the file."""
-    rows = review_rows(path)
-    for row in rows:
-        if row["learner"] == learner:
-            row["score"], row["comment"] = value, comment
-    with open(path, "w", newline="") as file:
-        writer = csv.DictWriter(file, review.FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 # ------------------------------------------------------------------ points

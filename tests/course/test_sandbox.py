@@ -9,24 +9,18 @@ import json
 import os
 import socket
 import sys
-import threading
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from grading import Watcher, alive, needs_bwrap
 from nbformat.v4 import new_code_cell, new_notebook
 
 from kerasdl.course import sandbox
 
 from helpers import BACKEND, ROOT
 
-# KERASDL_SANDBOX_REQUIRED=1 (tools/test_matrix.sh, where /usr/bin/bwrap exists): a missing bwrap fails the tests.
-REQUIRED = os.environ.get("KERASDL_SANDBOX_REQUIRED") == "1"
-needs_bwrap = pytest.mark.skipif(
-    sandbox.bwrap() is None and not REQUIRED,
-    reason="bubblewrap (bwrap) is not installed (with KERASDL_SANDBOX_REQUIRED=1 that fails)",
-)
 pytestmark = [
     pytest.mark.skipif(BACKEND != "jax", reason="the sandbox is the same for every backend: tested once, with jax"),
     needs_bwrap,
@@ -92,45 +86,6 @@ def printed(result, index):
 
 def run(source_notebook, **job):
     return sandbox.run({"notebook": source_notebook, "backend": "jax", "profile": "quick", "timeout": 30, **job})
-
-
-class Watcher:
-    """Record the host PIDs (and host uids) of processes whose command line holds `marker`, while a run goes on."""
-
-    def __init__(self, marker):
-        self.marker, self.pids, self.uids, self.done = marker, set(), set(), threading.Event()
-        self.thread = threading.Thread(target=self._watch, daemon=True)
-
-    def _watch(self):
-        while not self.done.is_set():
-            for entry in Path("/proc").iterdir():
-                if entry.name.isdigit():
-                    try:
-                        if self.marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                            self.pids.add(int(entry.name))
-                            status = (entry / "status").read_text().splitlines()
-                            uids = next(line.split()[1:] for line in status if line.startswith("Uid:"))
-                            self.uids.update(map(int, uids))
-                    except (OSError, ValueError):
-                        pass
-            time.sleep(0.2)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.done.set()
-        self.thread.join()
-
-
-def alive(pid):
-    """Return True if process `pid` exists and is not a zombie."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status.splitlines())
 
 
 def test_a_notebook_sees_only_its_folder_and_the_kit_and_reaches_no_network(tmp_path, monkeypatch):
