@@ -69,6 +69,9 @@ def _e(value):
     return html.escape(str(value), quote=True)
 
 
+REPORTED = " (judged on the numbers your own cells computed)"
+
+
 def _item_rows(grade):
     rows = []
     for number_, item in enumerate(grade.items, 1):
@@ -80,7 +83,7 @@ def _item_rows(grade):
         rows.append(
             f"<tr><td>{number_}</td><td>{_e(item.name)}</td>"
             f'<td class="{_e(item.status.replace(" ", "-"))}">{_e(SYMBOLS[item.status])} {_e(item.status)}</td>'
-            f"<td>{_e(got)} / {_e(points)}</td><td>{_e(item.detail)}</td></tr>"
+            f"<td>{_e(got)} / {_e(points)}</td><td>{_e(item.detail)}{REPORTED if item.reported else ''}</td></tr>"
         )
     return rows
 

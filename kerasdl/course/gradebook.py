@@ -75,6 +75,9 @@ def table(grades):
                 same.setdefault((item.status, item.detail), []).append(str(n))
         details += [f"{where} {','.join(ns)} {status}: {detail}" for (status, detail), ns in same.items()]
         details += [f"{where} tampered: {finding}" for finding in g.tampered]
+        reported = [str(n) for n, item in enumerate(g.items, 1) if item.reported]
+        if reported:
+            details.append(f"{where} {','.join(reported)} reported: judged on the numbers the learner's cells computed")
         details += [f"{where}: {note}" for note in g.notes]
         for name, item in zip(names, g.items):
             if item.status == RECORDED:

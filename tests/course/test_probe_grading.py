@@ -20,7 +20,7 @@ from grading import needs_bwrap, run_cli
 from nbformat.v4 import new_code_cell
 
 from kerasdl.checks import bptt
-from kerasdl.course import answer_key, probed
+from kerasdl.course import answer_key, feedback, probed
 from kerasdl.probes import wire
 
 from helpers import BACKEND, ROOT
@@ -223,7 +223,7 @@ def graded(tmp_path_factory):
         nbformat.write(notebook, folder / "submissions" / name / NAME)
     code, out, err = run_cli(
         "grade", folder / "submissions", "--backend", BACKEND, "-j", 2, "--json", folder / "grades.json",
-        "--solutions", ROOT / "solutions", "--timeout", 300,
+        "--solutions", ROOT / "solutions", "--timeout", 300, "--feedback", folder / "feedback",
     )  # fmt: skip
     assert err == "", err
     grades = {g["learner"]: g for g in json.loads((folder / "grades.json").read_text())}
@@ -257,6 +257,13 @@ def test_a_forged_bundle_is_judged_on_the_graders_inputs_as_what_it_holds(graded
     assert {1, 3, 7, 9, 16} <= passed <= SHAPE_ITEMS, passed  # the shapes, nothing computed
     reported = [i for i, item in enumerate(grades["honest"]["items"], 1) if item["reported"]]
     assert reported == [13, 14, 15], reported  # the norms are the learner's own numbers: said so
+
+
+def test_the_report_and_the_feedback_say_which_items_were_reported(graded):
+    grades, out, folder = graded
+    assert f"{grades['honest']['notebook']} ({BACKEND}) 13,14,15 reported: judged on the numbers" in out, out
+    page = (folder / "feedback" / "honest" / "bptt_by_hand.html").read_text()
+    assert page.count(feedback.REPORTED.strip()) == 3, page
 
 
 def test_a_second_bundle_per_probe_is_tampering_and_scores_nothing(graded):
