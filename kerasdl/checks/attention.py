@@ -22,6 +22,7 @@ from kerasdl import checks
 from kerasdl.checks import CheckError
 
 RTOL, ATOL = 1e-4, 1e-5  # float32 attention against float64 references
+DEPTH = 8  # d_k of part 1's problems; its no-mask case uses 2 * DEPTH, so a scale written as a number fails
 MHA_ATOL = 1e-5  # by-hand multi-head attention against the layer, both float32
 ISO_LENGTH = 10  # "1979-05-03"
 MONTH_DIGITS = (5, 6)  # the output positions of the month in an ISO date
@@ -96,7 +97,7 @@ def layer_output(layer, query_input, value_input, mask=None):
 # ---------------------------------------------------------------- helpers
 
 
-def _problem(seed, batch=(2,), queries=4, keys=6, depth=8, value_depth=5):
+def _problem(seed, batch=(2,), queries=4, keys=6, depth=DEPTH, value_depth=5):
     """Return float32 query (…, T_q, d), key (…, T_k, d), value (…, T_k, d_v) and a padding mask (…, 1, T_k)."""
     rng = np.random.default_rng(seed)
     query = rng.normal(size=(*batch, queries, depth)).astype(np.float32)
@@ -137,6 +138,13 @@ def _named_mistake(output, weights, query, key, value, mask):
         ),
         (_softmax(np.where(full, raw / d_k, -1e9), axis=-1), "divide the scores by √d_k, not by d_k"),
     ]
+    if d_k != DEPTH:
+        candidates.append(
+            (
+                _softmax(np.where(full, raw / math.sqrt(DEPTH), -1e9), axis=-1),
+                f"the scale is fixed: this problem has d_k = {d_k}, so take d_k from the last axis of query",
+            )
+        )
     if mask is not None:
         candidates += [
             (
@@ -201,8 +209,8 @@ def check_scaled_dot_product_attention(scaled_dot_product_attention):
             raise CheckError("each query's weights must be a softmax over the keys: positive, summing to 1")
         return True
 
-    def matches(mask_used, batch=(2,), seed=1):
-        q, k, v, m = _problem(seed=seed, batch=batch)
+    def matches(mask_used, batch=(2,), seed=1, depth=DEPTH):
+        q, k, v, m = _problem(seed=seed, batch=batch, depth=depth)
         m = m if mask_used else None
         output, weights = _attention_result(scaled_dot_product_attention, q, k, v, m)
         expected_output, expected_weights = reference_attention(q, k, v, m)
@@ -220,7 +228,7 @@ def check_scaled_dot_product_attention(scaled_dot_product_attention):
             "output (…, queries, value features) and weights (…, queries, keys)",
         ),
         ("each query's weights sum to 1 over the keys", rows_sum_to_one, ""),
-        ("matches softmax(QKᵀ/√d_k)·V without a mask", lambda: matches(False), ""),
+        ("matches softmax(QKᵀ/√d_k)·V without a mask", lambda: matches(False, depth=2 * DEPTH), ""),
         ("with a padding mask, masked keys get no weight", lambda: matches(True), ""),
         (
             "works with extra leading axes (batch, heads, …)",
@@ -244,7 +252,13 @@ def _causal_answer(causal_mask, length):
             answer = np.asarray(answer)  # nested lists of True/False are fine here
         except ValueError:
             raise CheckError("causal_mask should return a (length, length) array") from None
-    mask = checks.expect_array(answer, shape=(length, length))
+    mask = checks.expect_array(answer, shape=(length, length), finite=False)
+    if mask.dtype.kind == "f" and mask.size and np.all((mask == 0) | (mask <= -1e4)) and (mask < 0).any():
+        raise CheckError(
+            "this is an additive mask (0 where a query may look, a large negative number where not): "
+            "causal_mask returns True/False, True where query i may attend to key j"
+        )
+    mask = checks.expect_array(mask, shape=(length, length))
     if mask.dtype != bool:
         if not np.isin(mask, (0, 1)).all():
             raise CheckError("the mask should hold True/False (or 1/0): True where a query may attend to a key")

@@ -11,7 +11,7 @@ is accepted or refused in the same words whichever side reads it.
 - a shape: a tuple, a list or a 1-D integer array of whole numbers; one whole number is
   a one-axis shape (`(2304)` without its comma is just 2304);
 - several results (a pair (x, y), the five gradients of a backward pass): a tuple or a
-  list of that length;
+  list of that length, or for numbers a 1-D array of that length (np.array([mean, std]));
 - never: a bool as a number, a str as an array or a number.
 
 `expect_array`, `expect_number`, `expect_whole`, `expect_shape` and `expect_tuple`
@@ -217,10 +217,12 @@ def expect_shape(value, what="the shape"):
 
 
 def expect_tuple(value, count, what):
-    """Return `value` as a tuple when it is a tuple or list of `count` items, else raise CheckError.
-
-    `what` names the items, e.g. "(next_h, cache)".
+    """Return `value` as a tuple when it is a tuple or list of `count` items, or a 1-D array of `count` numbers
+    (np.array([mean, std]) for a pair); else raise CheckError. `what` names the items, e.g. "(next_h, cache)".
     """
+    array = to_numpy(value) if not isinstance(value, (tuple, list)) else None
+    if array is not None and array.ndim == 1 and len(array) == count and array.dtype.kind in "biuf":
+        return tuple(array)
     if not isinstance(value, (tuple, list)) or len(value) != count:
         length = f" of {len(value)}" if isinstance(value, (tuple, list)) else ""
         raise CheckError(f"expected a tuple of {count}: {what}; got {kind(value)}{length}")

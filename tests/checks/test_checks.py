@@ -258,10 +258,13 @@ def test_what_is_not_a_shape_is_named(value, message):
 def test_several_results_come_as_a_tuple_or_a_list():
     assert checks.expect_tuple([1, 2], 2, "(x, y)") == (1, 2)
     assert checks.expect_tuple((1, 2), 2, "(x, y)") == (1, 2)
-    for value, got in [((1, 2, 3), "a tuple of 3"), (np.zeros(2), "an ndarray"), (None, "None")]:
+    assert checks.expect_tuple(np.array([0.5, 0.1]), 2, "(mean, std)") == (0.5, 0.1)  # numbers: a 1-D array too
+    for value, got in [((1, 2, 3), "a tuple of 3"), (np.zeros((2, 3)), "an ndarray"), (np.zeros(3), "an ndarray")]:
         with pytest.raises(checks.CheckError) as caught:
             checks.expect_tuple(value, 2, "(x, y)")
         assert str(caught.value) == f"expected a tuple of 2: (x, y); got {got}"
+    with pytest.raises(checks.CheckError, match="got None"):
+        checks.expect_tuple(None, 2, "(x, y)")
 
 
 @pytest.mark.parametrize(

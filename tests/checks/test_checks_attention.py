@@ -177,6 +177,7 @@ def attention_with(scale=lambda d: math.sqrt(d), axis=-1, mask_mode="before", ma
         (attention_with(axis=-2), "matches softmax(QKᵀ/√d_k)·V without a mask", "softmax runs over the queries"),
         (attention_with(scale=lambda d: 1.0), "matches softmax(QKᵀ/√d_k)·V without a mask", "not scaled"),
         (attention_with(scale=lambda d: d), "matches softmax(QKᵀ/√d_k)·V without a mask", "not by d_k"),
+        (attention_with(scale=lambda d: math.sqrt(8)), "matches softmax(QKᵀ/√d_k)·V without a mask", "is fixed"),
         (attention_with(mask_mode="after"), "with a padding mask, masked keys get no weight", "after the softmax"),
         (attention_with(mask_mode="ignored"), "with a padding mask, masked keys get no weight", "mask is ignored"),
         (attention_with(masked_value=0.0), "with a padding mask, masked keys get no weight", "exp(0)"),
@@ -238,6 +239,8 @@ def test_causal_mask_passes_right_answers(answer, capsys):
         (lambda n: np.ones((n, n), dtype=bool), "query i may attend to keys 0…i"),
         (lambda n: np.tril(np.ones((n, n))) * 2.0, "True/False"),
         (lambda n: causal_mask(n + 1), "shape"),
+        (lambda n: np.where(np.tril(np.ones((n, n), dtype=bool)), 0.0, -np.inf), "additive mask"),
+        (lambda n: np.where(np.tril(np.ones((n, n), dtype=bool)), 0.0, -1e9), "additive mask"),
     ],
 )
 def test_causal_mask_rejects_plausible_mistakes(wrong, words, capsys):

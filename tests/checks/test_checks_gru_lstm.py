@@ -477,10 +477,15 @@ def test_malformed_results_fail_every_item_with_one_message(results, models, mes
 SUMMARY_ITEM = "summary holds"
 
 
-@pytest.mark.parametrize("ddof, form", [(0, tuple), (1, tuple), (0, list)])
-def test_mean_and_either_standard_deviation_pass(ddof, form, capsys):
+@pytest.mark.parametrize(
+    "ddof, form, dtype", [(0, tuple, "float64"), (1, tuple, "float64"), (0, list, "float64"), (1, np.array, "float32")]
+)
+def test_mean_and_either_standard_deviation_pass(ddof, form, dtype, capsys):
     results, _ = experiment()
-    summary = {label: form([np.mean(r["accuracy"]), np.std(r["accuracy"], ddof=ddof)]) for label, r in results.items()}
+    summary = {
+        label: form([np.mean(np.asarray(r["accuracy"], dtype)), np.std(np.asarray(r["accuracy"], dtype), ddof=ddof)])
+        for label, r in results.items()
+    }
     gru_lstm.check_summary(summary, results)
     assert_items(capsys, {SUMMARY_ITEM: True})
 
