@@ -172,6 +172,12 @@ VARIANTS = {  # name: (what the block does wrong, the hint)
     "no_middle_relu": "a ReLU belongs between the first convolution's normalisation and the second convolution",
     "relu_before_norm": "each convolution is followed by its batch normalisation, then the ReLU",
 }
+# Mistakes the scripted weights cannot see (they make every batch normalisation an identity plus a shift and
+# every 3×3 kernel its centre tap): told apart with random weights.
+RANDOM_VARIANTS = {
+    "norm_after_add": "the second convolution's batch normalisation belongs before the addition, on the branch",
+    "stride_on_second": "the stride belongs on the first 3×3 convolution (and on the projection), not the second",
+}  # (a projection without its batch normalisation: the parameter count and the scripted shift both see it)
 
 
 def reference_block(x, filters, stride=1, variant="right"):
@@ -179,22 +185,24 @@ def reference_block(x, filters, stride=1, variant="right"):
     from keras import layers
 
     shortcut = x
-    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
+    first, second = (1, stride) if variant == "stride_on_second" else (stride, 1)
+    y = layers.Conv2D(filters, 3, strides=first, padding="same", use_bias=False)(x)
     if variant == "relu_before_norm":
         y = layers.BatchNormalization()(layers.ReLU()(y))
     else:
         y = layers.BatchNormalization()(y)
         y = y if variant == "no_middle_relu" else layers.ReLU()(y)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
-    y = layers.BatchNormalization()(y)
+    y = layers.Conv2D(filters, 3, strides=second, padding="same", use_bias=False)(y)
+    y = y if variant == "norm_after_add" else layers.BatchNormalization()(y)
     if _projection(x.shape[-1], filters, stride):
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x)
-        shortcut = layers.BatchNormalization()(shortcut)
+        shortcut = shortcut if variant == "projection_without_norm" else layers.BatchNormalization()(shortcut)
     if variant == "no_shortcut":
         return layers.ReLU()(y)
     if variant == "add_after_relu":
         return layers.add([layers.ReLU()(y), shortcut])
     added = layers.add([y, shortcut])
+    added = layers.BatchNormalization()(added) if variant == "norm_after_add" else added
     return added if variant == "no_final_relu" else layers.ReLU()(added)
 
 
@@ -236,6 +244,40 @@ def script_weights(model, beta):
             raise CheckError(
                 f"the block holds a {type(layer).__name__} layer with weights: use Conv2D and BatchNormalization only"
             )
+
+
+RANDOM_RTOL = 5e-3  # random-weight outputs against the reference: a batch normalisation's epsilon moves them 1e-3
+
+
+def random_weights(model, seed=0):
+    """Set every Conv2D and BatchNormalization of `model` to random values drawn from the weight's shape and `seed`.
+
+    Layers of one shape get the same values, so the order in which a block creates its layers does not matter;
+    biases are 0. The batch normalisations get a scale, a shift, a mean and a variance far from the identity.
+    """
+    import zlib
+
+    from keras import layers
+
+    def draw(shape, what, low=None, high=None, scale=1.0):
+        rng = np.random.default_rng([seed, zlib.crc32(f"{what}{shape}".encode())])
+        values = rng.uniform(low, high, size=shape) if low is not None else rng.normal(scale=scale, size=shape)
+        return values.astype("float32")
+
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            shape = tuple(layer.kernel.shape)  # (kh, kw, in, out)
+            layer.kernel.assign(draw(shape, "kernel", scale=(shape[0] * shape[1] * shape[2]) ** -0.5))
+            if layer.use_bias:
+                layer.bias.assign(np.zeros(tuple(layer.bias.shape), dtype="float32"))
+        elif isinstance(layer, layers.BatchNormalization):
+            size = tuple(layer.moving_mean.shape)
+            if layer.gamma is not None:
+                layer.gamma.assign(draw(size, "gamma", 0.5, 2.0))
+            if layer.beta is not None:
+                layer.beta.assign(draw(size, "beta", scale=0.5))
+            layer.moving_mean.assign(draw(size, "mean", scale=0.5))
+            layer.moving_variance.assign(draw(size, "variance", 1.0, 2.0))
 
 
 def _outputs(model, x):
@@ -327,6 +369,24 @@ def check_residual_block(residual_block):
                     "convolution, normalisation, ReLU, convolution, normalisation, add the "
                     "shortcut, ReLU"
                 )
+            random_weights(model)
+            random_weights(right)
+            got = _outputs(model, x)
+            if np.allclose(got, _outputs(right, x), rtol=RANDOM_RTOL, atol=RANDOM_RTOL):
+                continue
+            for variant, hint in RANDOM_VARIANTS.items():
+                wrong = _block_model(
+                    lambda t, f, s, v=variant: reference_block(t, f, s, v), input_shape, filters, stride
+                )
+                random_weights(wrong)
+                if got.shape == _outputs(wrong, x).shape and np.allclose(
+                    got, _outputs(wrong, x), rtol=RANDOM_RTOL, atol=RANDOM_RTOL
+                ):
+                    raise CheckError(hint)
+            raise CheckError(
+                "with random weights it computes something else than the basic block: check where each batch "
+                "normalisation sits and which convolutions carry the stride"
+            )
 
     checks.check("residual_block: output shapes with and without a projection", shapes)
     checks.check("residual_block: the parameters of a basic block", parameters)
