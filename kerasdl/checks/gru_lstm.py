@@ -258,12 +258,22 @@ def check_builder(build_model, units=8, sequence_length=6, num_symbols=5, num_cl
                 )
             if _units(recurrent[0]) != units:
                 raise CheckError(f"build_model({cell!r}, {units}, ...) has a {cell} of {_units(recurrent[0])} units")
+            if getattr(recurrent[-1], "return_sequences", False):
+                raise CheckError(
+                    f"build_model({cell!r}, ...): its last {cell} returns every step (return_sequences=True); "
+                    "the classifier reads the state after the whole sequence"
+                )
             outputs = checks.expect_array(checks.call(built[cell].predict, x, verbose=0))
             if outputs.shape != (4, num_classes):
                 raise CheckError(
                     f"build_model({cell!r}, ...) maps (batch, {sequence_length}, {num_symbols}) "
                     f"sequences to shape {checks.shape_text((None,) + outputs.shape[1:])}; "
                     f"expected one score per class, (batch, {num_classes})"
+                )
+            if (outputs < 0).any() or not np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-3):
+                raise CheckError(
+                    f"build_model({cell!r}, ...) gives scores that are not probabilities: the notebook compiles "
+                    "with sparse_categorical_crossentropy on probabilities, so the last layer needs its softmax"
                 )
         return True
 

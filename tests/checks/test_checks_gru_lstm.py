@@ -139,10 +139,24 @@ def build_model(cell, units, sequence_length, num_symbols, num_classes):
     return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(state))
 
 
-def sequential_builder(cell, units, sequence_length, num_symbols, num_classes):
+def sequential_builder(cell, units, sequence_length, num_symbols, num_classes, activation="softmax"):
     return keras.Sequential(
-        [keras.Input(shape=(sequence_length, num_symbols)), getattr(layers, cell)(units), layers.Dense(num_classes)]
-    )  # logits: argmax is the same
+        [
+            keras.Input(shape=(sequence_length, num_symbols)),
+            getattr(layers, cell)(units),
+            layers.Dense(num_classes, activation=activation),
+        ]
+    )
+
+
+def logits_builder(cell, units, sequence_length, num_symbols, num_classes):
+    return sequential_builder(cell, units, sequence_length, num_symbols, num_classes, activation=None)
+
+
+def flattened_steps(cell, units, sequence_length, num_symbols, num_classes):
+    inputs = keras.Input(shape=(sequence_length, num_symbols))
+    sequence = getattr(layers, cell)(units, return_sequences=True)(inputs)  # (batch, time, units)
+    return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(layers.Flatten()(sequence)))
 
 
 def cell_builder(cell, units, sequence_length, num_symbols, num_classes):
@@ -189,7 +203,9 @@ def gru_gets_more(cell, units, sequence_length, num_symbols, num_classes):
     [
         (always_lstm, (False, False), "should use GRU layers only; it has LSTM"),
         (fixed_units, (False, False), "of 32 units"),
-        (every_step, (False, True), "one score per class"),  # both built alike: only the first item fails
+        (every_step, (False, True), "returns every step"),  # both built alike: only the first item fails
+        (flattened_steps, (False, True), "returns every step"),
+        (logits_builder, (False, True), "not probabilities"),
         (one_output, (False, True), "one score per class"),
         (gru_gets_more, (True, False), "same layers of the same sizes"),
     ],
