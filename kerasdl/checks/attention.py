@@ -560,7 +560,12 @@ def _reading_mistake(positions, text, span):
 
 
 def check_month_reading(month_positions, attention_model, vocabulary, length):
-    """Print a verdict per example: the positions given are the month's, and hold the map's strongest weight."""
+    """Print a verdict per example: the positions given are the month's, and hold the map's strongest weight.
+
+    A map darkest on the character just before or after the month passes too: the encoder's vector there has
+    seen the month (two 5-wide convolutions see 9 characters), and trained readers that are right on every
+    held-out date do that on some seeds.
+    """
     for text, span in MONTH_EXAMPLES.items():
 
         def body(text=text, span=span):
@@ -571,6 +576,8 @@ def check_month_reading(month_positions, attention_model, vocabulary, length):
                 raise CheckError(_reading_mistake(positions, text, span))
             weights = month_attention(attention_model, vocabulary, length, text)
             strongest = int(np.argmax(weights))
+            if strongest in (span[0] - 1, span[1]):  # the month's neighbour: its encoder vector sees the month
+                return True
             if strongest not in positions:
                 if span[0] <= strongest < span[1]:
                     raise CheckError(

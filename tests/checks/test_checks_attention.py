@@ -478,8 +478,14 @@ def test_month_reading_rejects_wrong_readings(answer, words, capsys):
     assert rejected and any(words in hint for hint in rejected.values()), rejected
 
 
+def test_month_reading_accepts_a_map_darkest_next_to_the_month(capsys):
+    model, vocabulary = looking_at(" /", 24)  # the space before "May", the slash before "05"
+    attention.check_month_reading(RIGHT_READING, model, vocabulary, 24)
+    assert len(all_passed(capsys)) == 2
+
+
 def test_month_reading_blames_a_model_that_looks_elsewhere(capsys):
-    model, vocabulary = looking_at("T/", 24)  # the weekday and the slashes
+    model, vocabulary = looking_at("T7", 24)  # the weekday, and the year of the short date
     attention.check_month_reading(RIGHT_READING, model, vocabulary, 24)
     rejected = failed(capsys)
     assert len(rejected) == 2 and all("outside the month" in hint for hint in rejected.values())
