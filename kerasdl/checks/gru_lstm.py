@@ -331,6 +331,15 @@ class StubModel:
         return 0.0
 
 
+def _same_values(got, want):
+    """Return True when `got` (an array or a tensor, converted once or at each step: both fine) holds `want`."""
+    try:
+        array = checks.expect_array(got, finite=False)
+    except CheckError:
+        return False
+    return array.shape == want.shape and np.array_equal(array, want)
+
+
 def check_timing(time_training_step, warmup_steps=2, timed_steps=5, repeats=3):
     """Verdicts: time_training_step(model, x, y, warmup_steps, timed_steps, repeats, clock) with a stub model."""
     clock = StubClock()
@@ -353,7 +362,7 @@ def check_timing(time_training_step, warmup_steps=2, timed_steps=5, repeats=3):
                 f"with warmup_steps={warmup_steps}, timed_steps={timed_steps} and repeats={repeats}, "
                 f"train_on_batch should run {wanted} times; it ran {len(model.calls)} times"
             )
-        if any(bx is not x or by is not y for bx, by in model.calls):
+        if not all(_same_values(bx, x) and _same_values(by, y) for bx, by in model.calls):
             raise CheckError("every step should train on the batch (x, y) it is given, the same each time")
         return True
 
@@ -367,23 +376,37 @@ def check_timing(time_training_step, warmup_steps=2, timed_steps=5, repeats=3):
             )
         value = checks.expect_number(result)
         fast, slow, warm = 1000 * FAST_S, 1000 * SLOW_S, 1000 * WARMUP_S
-        if math.isclose(value, fast, rel_tol=0.05):
-            return True
-        if math.isclose(value, FAST_S, rel_tol=0.05):
-            raise CheckError("this is in seconds: report milliseconds per step")
+        rounds = [fast] * repeats
+        rounds[1] = slow  # the stub's second round is disturbed
+        named = [  # (what a protocol returns on the stub, what is wrong with it); the first is right
+            (fast, None),
+            (FAST_S, "this is in seconds: report milliseconds per step"),
+            (fast * timed_steps, "this is the time of a whole round: divide by the number of steps in a round"),
+            (fast / repeats, "each round's time is divided by the repeats too: divide it by that round's steps only"),
+            (
+                sum(rounds) / repeats,
+                "one slow round moved the result: report the median of the rounds' ms per step, "
+                "which one disturbed round cannot move",
+            ),
+            (
+                (warmup_steps * warm + timed_steps * sum(rounds)) / (repeats * timed_steps),
+                "the warm-up steps are in the time: run them first, then start the clock",
+            ),
+            (
+                slow,
+                "this is the disturbed round's time: the median of the rounds is what one slow round cannot move "
+                "(and the warm-up stays outside the rounds)",
+            ),
+        ]
+        for candidate, problem in named:
+            if math.isclose(value, candidate, rel_tol=0.02):
+                if problem is None:
+                    return True
+                raise CheckError(problem)
         if value < FAST_S / 2:
             raise CheckError(
                 "the steps took no time by the clock you read: time them with the `clock` argument "
                 "(it stands for time.perf_counter), calling it before and after each round"
-            )
-        if value > 2 * slow or value >= warm / timed_steps:
-            raise CheckError("the warm-up steps are in the time: run them first, then start the clock")
-        if math.isclose(value, fast * timed_steps, rel_tol=0.05):
-            raise CheckError("this is the time of a whole round: divide by the number of steps in a round")
-        if fast < value < slow:
-            raise CheckError(
-                "one slow round moved the result: report the median of the rounds' ms per step, "
-                "which one disturbed round cannot move"
             )
         raise CheckError("report the median, over the repeats, of each round's milliseconds per step")
 

@@ -262,7 +262,7 @@ def median_of_single_steps(model, x, y, warmup_steps, timed_steps, repeats, cloc
     return statistics.median(steps)
 
 
-@pytest.mark.parametrize("answer", [time_training_step, minimum_of_rounds, median_of_single_steps])
+@pytest.mark.parametrize("answer", [time_training_step, minimum_of_rounds, median_of_single_steps, converted_once])
 def test_valid_timing_protocols_pass(answer, capsys):
     gru_lstm.check_timing(answer)
     assert_items(capsys, dict.fromkeys(TIMING_ITEMS, True))
@@ -301,7 +301,26 @@ def own_clock(model, x, y, warmup_steps, timed_steps, repeats, clock=time.perf_c
 
 
 def new_batch(model, x, y, warmup_steps, timed_steps, repeats, clock=time.perf_counter):
-    return time_training_step(model, x.copy(), y, warmup_steps, timed_steps, repeats, clock)
+    return time_training_step(model, x[: len(x) // 2], y[: len(y) // 2], warmup_steps, timed_steps, repeats, clock)
+
+
+def over_repeats_too(model, x, y, warmup_steps, timed_steps, repeats, clock=time.perf_counter):
+    return time_training_step(model, x, y, warmup_steps, timed_steps, repeats, clock) / repeats
+
+
+def warm_up_in_first_round(model, x, y, warmup_steps, timed_steps, repeats, clock=time.perf_counter):
+    rounds = []
+    for index in range(repeats):
+        start = clock()
+        for _ in range(timed_steps + (warmup_steps if index == 0 else 0)):
+            model.train_on_batch(x, y)
+        rounds.append(1000 * (clock() - start) / timed_steps)
+    return float(np.median(rounds))
+
+
+def converted_once(model, x, y, warmup_steps, timed_steps, repeats, clock=time.perf_counter):
+    x, y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)  # once, before the clock starts
+    return time_training_step(model, x, y, warmup_steps, timed_steps, repeats, clock)
 
 
 @pytest.mark.parametrize(
@@ -314,6 +333,8 @@ def new_batch(model, x, y, warmup_steps, timed_steps, repeats, clock=time.perf_c
         (per_round, (True, False), "time of a whole round"),
         (own_clock, (True, False), "time them with the `clock` argument"),
         (new_batch, (False, True), "the batch (x, y) it is given"),
+        (over_repeats_too, (True, False), "divided by the repeats too"),
+        (warm_up_in_first_round, (True, False), "the disturbed round's time"),
     ],
 )
 def test_plausible_wrong_protocols_are_named(wrong, expected, hint, capsys):
