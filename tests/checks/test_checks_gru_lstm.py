@@ -262,6 +262,11 @@ def median_of_single_steps(model, x, y, warmup_steps, timed_steps, repeats, cloc
     return statistics.median(steps)
 
 
+def converted_once(model, x, y, warmup_steps, timed_steps, repeats, clock=time.perf_counter):
+    x, y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)  # once, before the clock starts
+    return time_training_step(model, x, y, warmup_steps, timed_steps, repeats, clock)
+
+
 @pytest.mark.parametrize("answer", [time_training_step, minimum_of_rounds, median_of_single_steps, converted_once])
 def test_valid_timing_protocols_pass(answer, capsys):
     gru_lstm.check_timing(answer)
@@ -316,11 +321,6 @@ def warm_up_in_first_round(model, x, y, warmup_steps, timed_steps, repeats, cloc
             model.train_on_batch(x, y)
         rounds.append(1000 * (clock() - start) / timed_steps)
     return float(np.median(rounds))
-
-
-def converted_once(model, x, y, warmup_steps, timed_steps, repeats, clock=time.perf_counter):
-    x, y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)  # once, before the clock starts
-    return time_training_step(model, x, y, warmup_steps, timed_steps, repeats, clock)
 
 
 @pytest.mark.parametrize(
