@@ -475,6 +475,14 @@ def _loss_and_accuracy(model, x, y):
     return float(-np.mean(log_probabilities[np.arange(len(y)), y])), float(np.mean(logits.argmax(axis=1) == y))
 
 
+def _learning_rate(optimizer):
+    """Return an optimiser's learning rate as comparable data: its schedule's config, or the number."""
+    rate = optimizer.get_config().get("learning_rate")
+    if isinstance(rate, dict):  # a schedule, serialised
+        return repr(sorted((key, repr(value)) for key, value in rate.items()))
+    return round(float(rate), 12) if isinstance(rate, (int, float)) else repr(rate)
+
+
 def check_degradation(plain_model, residual_model, x_train, y_train, plain_loss, residual_loss, target_accuracy, depth):
     """Verdicts for the degradation gap at `depth`: same budget, honest losses, plain stuck, residual fits."""
     measured = {}
@@ -500,6 +508,8 @@ def check_degradation(plain_model, residual_model, x_train, y_train, plain_loss,
             )
         if type(plain_model.optimizer) is not type(residual_model.optimizer):
             raise CheckError("train both with the same optimiser")
+        if _learning_rate(plain_model.optimizer) != _learning_rate(residual_model.optimizer):
+            raise CheckError("train both with the same learning rate and schedule: only the shortcuts may differ")
 
     def reported():
         for model, value, kind in ((plain_model, plain_loss, "plain"), (residual_model, residual_loss, "residual")):
@@ -628,11 +638,15 @@ def check_lesion_result(accuracies, model, images, labels, intact_accuracy):
                 "residual_lesions should be lesion_accuracies of the trained residual network on the test digits"
             )
         state["median"] = float(np.median(want))
+        predicted = np.argmax(np.asarray(model.predict(images, verbose=0)), axis=1)
+        state["intact"] = float(np.mean(predicted == np.asarray(labels).astype(int)))
+        if abs(checks.expect_number(intact_accuracy) - state["intact"]) > 2.5 / len(labels):
+            raise CheckError("intact_accuracy should be the trained network's accuracy on the test digits, no lesion")
 
     def robust():
         if "median" not in state:
             raise CheckError("measure the lesions first")
-        intact = checks.expect_number(intact_accuracy)
+        intact = state["intact"]
         if state["median"] < intact - 0.05:
             raise CheckError(
                 "most single lesions cost more than 0.05 of accuracy: train the network with the settings given"

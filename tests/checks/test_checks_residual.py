@@ -341,6 +341,7 @@ def trained(depth, residual_, x, y, epochs, learning_rate, frozen=False):
     model = right_deep_network(depth, residual_)
     if frozen:  # a constant output: one class for every input, as a plain network stuck at chance
         model.layers[1].kernel.assign(np.zeros(tuple(model.layers[1].kernel.shape), "float32"))
+        model.layers[1].trainable = False  # the same optimiser and learning rate, and still stuck
     model.compile(keras.optimizers.Adam(learning_rate), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(x, y, epochs=epochs, batch_size=64, verbose=0)
     return model, history
@@ -352,7 +353,7 @@ def loss_of(model, x, y):
 
 def test_degradation_right_answers_pass_and_history_losses_are_rejected(small_problem, capsys):
     x, y = small_problem
-    plain, _ = trained(2, False, x, y, epochs=60, learning_rate=0.0, frozen=True)
+    plain, _ = trained(2, False, x, y, epochs=60, learning_rate=1e-2, frozen=True)
     fitted, history = trained(2, True, x, y, epochs=60, learning_rate=1e-2)
     residual.check_degradation(plain, fitted, x, y, loss_of(plain, x, y), loss_of(fitted, x, y), 0.98, 2)
     found, hints = verdicts(capsys)
@@ -376,6 +377,11 @@ def test_degradation_rejects_unequal_budgets_and_a_plain_network_that_learned(sm
     residual.check_degradation(untrained, fitted, x, y, 2.3, 0.01, 0.98, 2)
     found, hints = verdicts(capsys)
     assert "has not been trained" in hints["both networks trained with the same budget"]
+    for learning_rate in (1.0, keras.optimizers.schedules.ExponentialDecay(1e-2, 10, 0.5)):  # 100x; a schedule
+        other, _ = trained(2, False, x, y, epochs=60, learning_rate=learning_rate, frozen=True)
+        residual.check_degradation(other, fitted, x, y, loss_of(other, x, y), loss_of(fitted, x, y), 0.98, 2)
+        found, hints = verdicts(capsys)
+        assert "same learning rate and schedule" in hints["both networks trained with the same budget"], hints
 
 
 # ---------------------------------------------------------------- part 4
@@ -474,8 +480,9 @@ def test_lesion_result_is_measured_again_and_judged(capsys):
     robust = "removing one block costs at most 0.05 of test accuracy (median block)"
     assert dict(found)[robust] == (np.median(accuracies) >= intact - 0.05)
     residual.check_lesion_result(accuracies, model, images, labels, np.median(accuracies) + 0.1)
-    found, _ = verdicts(capsys)
-    assert not dict(found)[robust]
+    found, hints = verdicts(capsys)
+    measured = "the lesions measured on the trained residual network"
+    assert not dict(found)[measured] and "intact_accuracy should be" in hints[measured], hints
     residual.check_lesion_result(accuracies[::-1], model, images, labels, intact)
     found, hints = verdicts(capsys)
     assert not dict(found)["the lesions measured on the trained residual network"]
