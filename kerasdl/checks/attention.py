@@ -276,10 +276,7 @@ def check_causal_mask(causal_mask):
             if np.array_equal(mask, expected):
                 continue
             if np.array_equal(mask, expected.T):
-                raise CheckError(
-                    "the mask is transposed: row i is query i, which may see keys 0…i, so True "
-                    "sits on and below the diagonal"
-                )
+                raise CheckError("the mask is transposed: its rows are the queries and its columns the keys")
             if np.array_equal(mask, ~expected):
                 raise CheckError("True must mean 'may attend': the mask is the wrong way round")
             if np.array_equal(mask, np.tril(expected, -1)):

@@ -616,8 +616,8 @@ def check_lesion_function(lesion_accuracies):
         if np.allclose(got, 100 * want, atol=100 * tolerance):
             raise CheckError("give accuracies as fractions between 0 and 1")
         raise CheckError(
-            "for each block k, set keep to ones except keep[k] = 0, measure the accuracy "
-            "(model.predict), and put every block back at the end"
+            "entry k should be the accuracy on these images with block k alone switched off "
+            "(the stack's keep), every other block in place"
         )
 
     checks.check("lesion_accuracies: one block removed at a time, all put back", body)

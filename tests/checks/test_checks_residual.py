@@ -458,7 +458,7 @@ def test_the_probe_network_has_lesions_that_differ():
     "function, hint",
     [
         (not_restored, "every block should be back"),
-        (cumulative, "for each block k"),
+        (cumulative, "block k alone switched off"),
         (drops, "not its change"),
         (shifted, "check which block you remove"),
         (percent, "fractions"),
