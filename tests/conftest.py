@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import sys
 
 import matplotlib
@@ -51,6 +52,7 @@ def last_durations():
     return table if isinstance(table, dict) else {}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the xdist_group marks added here
 def pytest_collection_modifyitems(config, items):
     seconds = last_durations()
     unit_of = {}
@@ -75,7 +77,8 @@ class DurationLog:
         self.seconds = {}
 
     def pytest_runtest_logreport(self, report):
-        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+        nodeid = re.sub(r"@[\w.-]+$", "", report.nodeid)  # without the "@group" that --dist loadgroup adds
+        self.seconds[nodeid] = self.seconds.get(nodeid, 0.0) + report.duration
 
     def pytest_sessionfinish(self, session, exitstatus):
         # A partial run (-k, a path, a failure) adds what it measured to what was known.
