@@ -32,6 +32,7 @@ import importlib
 import os
 import secrets
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,6 +263,14 @@ def stage(graded, folder):
     module that runs its probes only, and a stand-in per answers module with the tools it keeps. Readable by anyone
     (the sandbox's user is not the grader's), no compiled files.
     """
+    with _STAGING:  # sandboxes start in threads (-j N), and CPython 3.11's ast.parse is not safe across threads
+        return _stage(graded, folder)
+
+
+_STAGING = threading.Lock()
+
+
+def _stage(graded, folder):
     import kerasdl
 
     source = Path(kerasdl.__file__).parent
