@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from kerasdl.probes.values import CheckError, call, describe_error, expect_array, expect_tuple, kind, shape_text
 
 MIME = "application/vnd.kerasdl.probe+zip;base64"  # a bundle's data: the wire bytes in base64
+MAX_BUNDLE_BYTES = 8 * 2**20  # far above any answer's data, far below what a sandbox's output record carries
 _armed = {}  # while grading: {"check": its number, "seeds": {probe name: seed}}
 
 
@@ -72,6 +73,8 @@ def emit(check, name, data):
 
     try:
         blob = wire.to_bytes({"check": check, "name": name, "data": data})
+        if len(blob) > MAX_BUNDLE_BYTES:
+            raise wire.WireError(f"the values come to {len(blob) / 2**20:.0f} MB, more than any answer here")
     except wire.WireError as error:  # the learner's values were too large or deep to carry
         blob = wire.to_bytes({"check": check, "name": name, "data": {"unsent": str(error)}})
     text = f"probe data of {name} for the grader ({len(blob):,} bytes)"

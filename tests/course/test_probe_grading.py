@@ -19,6 +19,7 @@ import pytest
 from grading import needs_bwrap, run_cli
 from nbformat.v4 import new_code_cell
 
+from kerasdl import checks
 from kerasdl.checks import bptt
 from kerasdl.course import answer_key, feedback, probed
 from kerasdl.probes import wire
@@ -355,3 +356,22 @@ def test_a_hostile_bundle_is_unreadable_tampering_never_a_crash(text):
     assert found[:3] == (None, None, None) and found[3], found
     lines, trouble, tampered = probed.judge(plan, 1, {"rnn_step_forward": 5}, outputs)
     assert lines == {} and trouble == {} and tampered[0].startswith("an unreadable probe bundle"), tampered
+
+
+def test_values_too_large_to_send_arrive_as_one_line_saying_so(monkeypatch):
+    import numpy as np
+
+    from kerasdl import probes
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda data, raw: shown.append(data))
+    values = np.random.default_rng(0).normal(size=1_500_000)  # 12 MB that do not compress
+    probes.emit(1, "rnn_step_forward", {"forward": {"values": [values]}})
+    ((number, name, data, why),) = probed.bundles([{"output_type": "display_data", "data": shown[0]}])
+    assert (number, name, why) == (1, "rnn_step_forward", None) and len(shown[0][probed.MIME]) < 10_000
+    assert set(data) == {"unsent"} and "more than any answer here" in data["unsent"], data
+    lines, trouble, tampered = probed.judge(probed.plan(key()), 1, {"rnn_step_forward": 5}, [{"data": shown[0]}])
+    assert "could not be sent" in trouble["rnn_step_forward"] and not tampered
+    assert lines["rnn_step_forward"] and not any(
+        passed for _, passed in checks.parse("\n".join(lines["rnn_step_forward"]))
+    )
