@@ -21,8 +21,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from kerasdl import checks
 from kerasdl.course import answer_key, cli, exercises, review, sandbox
 
-from helpers import BACKEND
-
 # KERASDL_SANDBOX_REQUIRED=1 (tools/test_matrix.sh, where /usr/bin/bwrap exists): a missing bwrap fails the tests.
 REQUIRED = os.environ.get("KERASDL_SANDBOX_REQUIRED") == "1"
 needs_bwrap = pytest.mark.skipif(
@@ -30,7 +28,7 @@ needs_bwrap = pytest.mark.skipif(
     reason="bubblewrap (bwrap) is not installed (with KERASDL_SANDBOX_REQUIRED=1 that fails)",
 )
 
-once = pytest.mark.skipif(BACKEND != "jax", reason="runs kernels the same way on every backend: once, with jax")
+once = pytest.mark.once
 
 ADD_CHECK = (
     "# NBVAL_CHECK_OUTPUT\n"

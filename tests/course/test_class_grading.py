@@ -23,11 +23,11 @@ from grading import needs_bwrap, run_cli
 
 from kerasdl.course import answer_key, sample_class
 
-from helpers import BACKEND, ROOT
+from helpers import ROOT
 
 pytestmark = [
     pytest.mark.notebook,
-    pytest.mark.skipif(BACKEND != "jax", reason="grades on every backend at once: run once, in the jax pass"),
+    pytest.mark.once,
     needs_bwrap,
 ]
 PLAN = {

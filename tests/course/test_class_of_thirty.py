@@ -18,11 +18,11 @@ from grading import needs_bwrap, run_cli, score
 
 from kerasdl.course import feedback, review, sample_class, similarity
 
-from helpers import BACKEND, ROOT
+from helpers import ROOT
 
 pytestmark = [
     pytest.mark.notebook,
-    pytest.mark.skipif(BACKEND != "jax", reason="grades a class the same way on every backend: once, in the jax pass"),
+    pytest.mark.once,
     needs_bwrap,
 ]
 # The demo's class at the size make test can afford (tools/grade_demo.py grades all 30 x 3):

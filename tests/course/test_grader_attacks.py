@@ -18,10 +18,8 @@ import pytest
 from grading import Watcher, alive, make_kit, needs_bwrap, run_cli
 from nbformat.v4 import new_code_cell
 
-from helpers import BACKEND
-
 pytestmark = [
-    pytest.mark.skipif(BACKEND != "jax", reason="the grader is the same for every backend: tested once, with jax"),
+    pytest.mark.once,
     needs_bwrap,
 ]
 MARKER = f"kerasdl-attack-{os.getpid()}-{time.time_ns()}"

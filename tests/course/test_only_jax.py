@@ -19,11 +19,11 @@ import pytest
 
 from kerasdl.course import kernels
 
-from helpers import BACKEND, ROOT, code_cells, noise_in
+from helpers import ROOT, code_cells, noise_in
 
 pytestmark = [
     pytest.mark.notebook,
-    pytest.mark.skipif(BACKEND != "jax", reason="runs once, in the JAX pass (it needs no other backend)"),
+    pytest.mark.once,
 ]
 
 KERNEL = "kerasdl-jax-only"

@@ -19,10 +19,10 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from kerasdl.course import sandbox
 
-from helpers import BACKEND, ROOT
+from helpers import ROOT
 
 pytestmark = [
-    pytest.mark.skipif(BACKEND != "jax", reason="the sandbox is the same for every backend: tested once, with jax"),
+    pytest.mark.once,
     needs_bwrap,
 ]
 
