@@ -107,3 +107,13 @@ def code_cells(notebook):
         for c in notebook.cells
         if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
     ]
+
+
+def run_nbval(notebook, cwd, *options, env=None, timeout=300):
+    """Return the finished `pytest --nbval-lax` run of `notebook` in the backend's kernel (stdout, stderr as text)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, "--nbval-lax"]
+    command += ["--nbval-kernel-name", f"kerasdl-{BACKEND}", str(notebook)]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)

@@ -329,13 +329,11 @@ def test_the_answer_bundle_keeps_the_texts_out_of_the_compared_data():
 def test_nbval_passes_a_recorded_answer_worded_differently_from_the_stored_one(tmp_path):
     """The stored notebook holds one wording; the run records another: the checked cell still matches."""
     import os
-    import subprocess
-    import sys
 
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from helpers import BACKEND, ROOT
+    from helpers import BACKEND, ROOT, run_nbval
 
     def notebook(answer):
         source = (
@@ -356,47 +354,11 @@ def test_nbval_passes_a_recorded_answer_worded_differently_from_the_stored_one(t
     stored.cells[0].source = notebook("quite another wording, by the learner").cells[0].source
     path = tmp_path / "recorded.ipynb"
     nbformat.write(stored, path)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--nbval-lax",
-            "--nbval-kernel-name",
-            f"kerasdl-{BACKEND}",
-            str(path),
-        ],
-        cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_nbval(path, tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0, done.stdout[-3000:]
     assert "1 passed" in done.stdout
 
     stored.cells[0].outputs[1]["data"][checks.ANSWER_MIME] = {"item": "another item"}  # the data is compared
     nbformat.write(stored, path)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--nbval-lax",
-            "--nbval-kernel-name",
-            f"kerasdl-{BACKEND}",
-            str(path),
-        ],
-        cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_nbval(path, tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode != 0  # so the first run's pass is not vacuous

@@ -11,15 +11,13 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import nbformat
 import pytest
 
 from kerasdl.course import runner
 
-from helpers import BACKEND, EXPECTED_STDERR, ROOT, code_cells, comparable, noise_in
+from helpers import BACKEND, EXPECTED_STDERR, ROOT, code_cells, comparable, noise_in, run_nbval
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -57,29 +55,8 @@ def test_solution_passes_nbval_quietly(notebook, tmp_path):
         KERASDL_NBVAL_OUTPUTS=str(outputs),
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "tests" / "notebooks"), os.environ.get("PYTHONPATH")])),
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "nbval_outputs",
-            "--nbval-lax",
-            "--nbval-kernel-name",
-            f"kerasdl-{BACKEND}",
-            "--nbval-cell-timeout",
-            "600",
-            str(notebook),
-        ],
-        cwd=notebook.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+    options = ["-p", "nbval_outputs", "--nbval-cell-timeout", "600"]
+    done = run_nbval(notebook, notebook.parent, *options, env=env, timeout=1800)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     cells = json.loads(outputs.read_text())
     assert len(cells) == sum(c["cell_type"] == "code" for c in nbformat.read(notebook, as_version=4).cells)
