@@ -541,7 +541,7 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
         sources = [path.resolve() for path in notebooks]
         runner.check_outputs(out, outputs.values(), sources, force, runner.is_executed_notebook)
     read = {s.path: _read(s.path) for s in submissions}
-    jobs, plans = [], {}
+    jobs, plans, staged = [], {}, {}
     for name in backends:
         for found in submissions:
             source, label = found.path, shown(discovery.label(found.path))
@@ -566,6 +566,7 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
                 nonce = guard.nonce()
                 if key not in plans:
                     plans[key] = probed.plan(exercises[key])
+                    staged[key] = plans[key].sandbox() if plans[key] else None
                 seeds = probed.draw(plans[key]) if plans[key] else None
                 prepared, tampered = prepare(submission, exercises[key], nonce, seeds)
                 spec = {
@@ -574,7 +575,7 @@ def _plan(paths, backends, profile, timeout, exercises, out, force, options):
                     "profile": profile,
                     "timeout": timeout,
                     **options,
-                    **({"graded": plans[key].sandbox()} if plans[key] else {}),
+                    **({"graded": staged[key]} if staged[key] else {}),
                 }
             except Exception as error:  # a notebook this grader did not foresee: its own row, not the class's end
                 grade_.reason = f"not graded: the grader could not prepare it ({shown(error_line(error))})"

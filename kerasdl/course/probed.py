@@ -32,7 +32,6 @@ import importlib
 import os
 import secrets
 import shutil
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,8 +52,25 @@ class Plan:
     answers: dict = field(default_factory=dict)  # {kit module: [names it keeps in graded work]}
 
     def sandbox(self):
-        """Return what the sandbox stages (plain data, for a job sent to another machine)."""
-        return {"checks": dict(self.modules), "answers": {m: list(k) for m, k in self.answers.items()}}
+        """Return what the sandbox stages: {"files": {path in the package: text}}, the stand-ins written out here.
+
+        Plain data, built once per exercise in the grader's thread, so a job sent to another machine carries it
+        and staging (in the sandboxes' threads) parses nothing: CPython 3.11's ast module keeps its recursion
+        depth per process, and ast.parse in a sandbox's thread while the grader's thread reads a bundle (NumPy
+        reads .npy headers with ast.literal_eval) failed with "AST constructor recursion depth mismatch".
+        """
+        import kerasdl
+
+        package = Path(kerasdl.__file__).parent
+        files = {"checks/__init__.py": _CHECKS_STANDIN}
+        for module, probes in self.modules.items():
+            probes_package, _, name = probes.rpartition(".")
+            files[_relative(module)] = _CHECK_MODULE_STANDIN.format(
+                module=module, probes=probes, probes_package=probes_package, probes_name=name
+            )
+        for module, kept in self.answers.items():
+            files[_relative(module)] = _standin(module, (package / _relative(module)).read_text(), kept)
+        return {"files": files}
 
 
 def _module_of(alias):
@@ -259,32 +275,21 @@ def _standin(module, source, kept):
 def stage(graded, folder):
     """Write the sandbox's copy of the kerasdl package under `folder` for `graded` (Plan.sandbox()); return its path.
 
-    Everything of the installed package but kerasdl.checks, plus: a stand-in kerasdl.checks, a stand-in per check
-    module that runs its probes only, and a stand-in per answers module with the tools it keeps. Readable by anyone
-    (the sandbox's user is not the grader's), no compiled files.
+    Everything of the installed package but kerasdl.checks, then the stand-ins `graded` holds: kerasdl.checks, each
+    check module (its probes only) and each answers module (the tools it keeps). Readable by anyone (the sandbox's
+    user is not the grader's), no compiled files.
     """
-    with _STAGING:  # sandboxes start in threads (-j N), and CPython 3.11's ast.parse is not safe across threads
-        return _stage(graded, folder)
-
-
-_STAGING = threading.Lock()
-
-
-def _stage(graded, folder):
     import kerasdl
 
-    source = Path(kerasdl.__file__).parent
     target = Path(folder) / "kerasdl"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "checks"))
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "checks")
+    shutil.copytree(Path(kerasdl.__file__).parent, target, ignore=ignore)
     (target / "checks").mkdir()
-    (target / "checks" / "__init__.py").write_text(_CHECKS_STANDIN)
-    for module, probes in graded["checks"].items():
-        package, _, name = probes.rpartition(".")
-        text = _CHECK_MODULE_STANDIN.format(module=module, probes=probes, probes_package=package, probes_name=name)
-        _module_path(target, module).write_text(text)
-    for module, kept in graded["answers"].items():
-        path = _module_path(target, module)
-        path.write_text(_standin(module, (source.parent / path.relative_to(target.parent)).read_text(), kept))
+    for relative, text in graded["files"].items():
+        path = target / relative
+        if relative != _relative("kerasdl." + relative.removesuffix(".py").replace("/", ".")):
+            raise ValueError(f"not a module path of the kit: {relative!r}")
+        path.write_text(text)
     for root, folders, files in os.walk(target):
         os.chmod(root, 0o755)
         for name in files:
@@ -293,9 +298,9 @@ def _stage(graded, folder):
     return target
 
 
-def _module_path(package_root, module):
-    """Return the .py file of `module` (kerasdl.x.y) in a copy of the package rooted at `package_root`."""
+def _relative(module):
+    """Return the path of `module` (kerasdl.x.y) inside the package: "x/y.py"; "x/__init__.py" for a package."""
     parts = module.split(".")
-    if parts[0] != "kerasdl" or not all(p.isidentifier() for p in parts):
+    if parts[0] != "kerasdl" or len(parts) < 2 or not all(p.isidentifier() for p in parts):
         raise ValueError(f"not a kerasdl module: {module!r}")
-    return package_root.joinpath(*parts[1:]).with_suffix(".py")
+    return "/".join(parts[1:]) + ".py"

@@ -289,10 +289,9 @@ def test_the_kits_answers_are_what_the_sandbox_withholds(graded, tmp_path):
 
 def test_graded_work_gets_the_probes_and_the_tools_but_no_judge_and_no_answer(tmp_path):
     plan = probed.plan(key())
-    assert plan.sandbox() == {
-        "checks": {"kerasdl.checks.bptt": "kerasdl.probes.bptt"},
-        "answers": {"kerasdl.scratch": ["numerical_gradient", "rel_error"]},
-    }
+    assert plan.modules == {"kerasdl.checks.bptt": "kerasdl.probes.bptt"}
+    assert plan.answers == {"kerasdl.scratch": ["numerical_gradient", "rel_error"]}
+    assert sorted(plan.sandbox()["files"]) == ["checks/__init__.py", "checks/bptt.py", "scratch.py"]
     kit = probed.stage(plan.sandbox(), tmp_path)
     assert sorted(p.name for p in (kit / "checks").iterdir()) == ["__init__.py", "bptt.py"]
     assert not list(kit.rglob("__pycache__")) and not list(kit.rglob("*.pyc"))
@@ -305,6 +304,12 @@ def test_graded_work_gets_the_probes_and_the_tools_but_no_judge_and_no_answer(tm
     exec(compile(scratch, "scratch.py", "exec"), namespace)
     with pytest.raises(AttributeError, match="not available in graded work"):
         namespace["__getattr__"]("rnn_step_forward")
+
+
+@pytest.mark.parametrize("path", ["../evil.py", "checks/../../x.py", "/etc/passwd", "checks/bad name.py"])
+def test_staging_writes_only_module_files_of_the_kit(path, tmp_path):
+    with pytest.raises(ValueError):
+        probed.stage({"files": {path: "x = 1"}}, tmp_path)
 
 
 def test_each_check_cell_gets_its_own_fresh_seeds():
