@@ -48,7 +48,6 @@ import re
 from dataclasses import dataclass, field
 
 from kerasdl import probes
-from kerasdl.probes import as_data, probe_call  # noqa: F401 (part of the checks' vocabulary)
 from kerasdl.probes.values import (  # noqa: F401 (the checks' vocabulary, used by every check module)
     CheckError,
     article,

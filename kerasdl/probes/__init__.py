@@ -51,11 +51,6 @@ def arm(check, seeds):
     _armed.update(check=int(check), seeds={str(name): int(seed) for name, seed in seeds.items()})
 
 
-def armed():
-    """Return True while the grader has armed the probes."""
-    return bool(_armed)
-
-
 def run(probe, learner):
     """Return probe.probe(*learner, inputs) on the notebook's inputs; while armed, emit it instead and return None."""
     if not _armed:
@@ -138,4 +133,4 @@ def probe_call(function, args, count, what, keep=None):
     return {"values": [as_data(result) for result in results[:keep]]}, results
 
 
-__all__ = ["MIME", "Probe", "arm", "armed", "as_data", "describe_error", "emit", "probe_call", "run", "sandbox_checks"]
+__all__ = ["MIME", "Probe", "arm", "as_data", "describe_error", "emit", "probe_call", "run", "sandbox_checks"]
